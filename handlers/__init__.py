@@ -1,0 +1,14 @@
+"""Slack listeners, one module per surface, each with `register(app, services)`."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.operations.context import Services
+from handlers import commands, events, home
+
+
+def register_listeners(app: AsyncApp, services: Services) -> None:
+    events.register(app, services)  # first: its middleware dedupes redelivered events
+    commands.register(app, services)
+    home.register(app, services)

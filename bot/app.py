@@ -1,0 +1,124 @@
+"""Build the Bolt AsyncApp, the shared services, and the HTTP (Starlette) front for HTTP mode."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.audit import AuditLog
+from bot.backends.base import ClientPool
+from bot.operations.context import Services
+from bot.operations.registry import load_operations
+from bot.policy import Policy
+from bot.redact import register_secret
+from bot.settings import AppConfig, Env
+
+log = logging.getLogger("projectops")
+
+
+class StartupError(Exception):
+    """A problem that stops start-up; its text is the one line printed before exit 2."""
+
+
+@dataclass
+class ProjectOps:
+    bolt: AsyncApp
+    services: Services
+
+
+def slack_client(env: Env) -> AsyncWebClient:
+    if env.slack_bot_token is None:
+        raise StartupError("SLACK_BOT_TOKEN is not set: give the bot token (xoxb-…) of your Slack app.")
+    kwargs = {}
+    if env.slack_api_url:
+        kwargs["base_url"] = env.slack_api_url.rstrip("/") + "/"
+    return AsyncWebClient(
+        token=env.slack_bot_token.get_secret_value(),
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        ],
+        **kwargs,
+    )
+
+
+def build(env: Env, config: AppConfig, *, audit: AuditLog | None = None) -> ProjectOps:
+    """Everything the Slack app needs, wired together (no network calls here)."""
+    if env.slack_signing_secret is None:
+        raise StartupError("SLACK_SIGNING_SECRET is not set: copy it from your Slack app's Basic Information.")
+    for secret in (env.slack_bot_token, env.slack_signing_secret, env.slack_app_token):
+        register_secret(secret)
+    for target in config.targets.values():
+        for value in target.credentials.values():
+            register_secret(value)
+    client = slack_client(env)
+
+    async def usergroup_members(group_id: str) -> list[str]:
+        response = await client.usergroups_users_list(usergroup=group_id)
+        return list(response.get("users") or [])
+
+    services = Services(
+        config=config,
+        audit=audit or AuditLog(env.projectops_db),
+        registry=load_operations(),
+        policy=Policy(config, resolve_group=usergroup_members),
+        clients=ClientPool(),
+        slack=client,
+    )
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=env.slack_signing_secret.get_secret_value(),
+        raise_error_for_unhandled_request=False,
+    )
+    from handlers import register_listeners  # handlers depend on bot, not the other way round
+
+    register_listeners(bolt, services)
+    return ProjectOps(bolt=bolt, services=services)
+
+
+def http_app(project: ProjectOps) -> Starlette:
+    """`POST /slack/events` for commands, interactivity and events; `GET /healthz`."""
+    handler = AsyncSlackRequestHandler(project.bolt)
+
+    async def slack_events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    async def healthz(request: Request) -> Response:
+        services = project.services
+        try:
+            services.audit.count()
+            db = "ok"
+        except Exception:
+            db = "error"
+        return JSONResponse(
+            {"ok": db == "ok", "db": db, "targets": len(services.config.targets),
+             "operations": len(services.registry.all())},
+            status_code=200 if db == "ok" else 503,
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await project.services.clients.aclose()
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )

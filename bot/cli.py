@@ -1,0 +1,170 @@
+"""`projectops run | config check | emulate | demo`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+import yaml
+
+from bot.settings import AppConfig, ConfigError, Env, load_config
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help="projectops: run projects from Slack.")
+config_cli = typer.Typer(no_args_is_help=True, help="Inspect the configuration.")
+cli.add_typer(config_cli, name="config")
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"projectops: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def load_env_and_config() -> tuple[Env, AppConfig]:
+    env = Env()
+    try:
+        return env, load_config(env.projectops_config)
+    except ConfigError as exc:
+        fail(f"config error in {exc.source}: {exc.key}: expected {exc.expected}")
+    raise AssertionError("unreachable")
+
+
+def setup_logging(level: str) -> None:
+    from bot.redact import scrub
+
+    class ScrubFilter(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.msg = scrub(record.getMessage())
+            record.args = ()
+            return True
+
+    handler = logging.StreamHandler()
+    handler.addFilter(ScrubFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+
+
+@cli.command()
+def run(
+    http: Annotated[bool, typer.Option("--http", help="Serve HTTP even if SLACK_APP_TOKEN is set.")] = False,
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 3000,
+    host: Annotated[str, typer.Option(help="HTTP bind address.")] = "0.0.0.0",
+    log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
+) -> None:
+    """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
+    from bot.app import StartupError, build, http_app
+
+    setup_logging(log_level)
+    env, config = load_env_and_config()
+    try:
+        project = build(env, config)
+    except StartupError as exc:
+        fail(str(exc))
+    if env.slack_app_token is not None and not http:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        if not env.slack_app_token.get_secret_value().startswith("xapp-"):
+            fail("SLACK_APP_TOKEN must be an app-level token (xapp-…) with connections:write.")
+        typer.echo("projectops: Socket Mode", err=True)
+        handler = AsyncSocketModeHandler(project.bolt, env.slack_app_token.get_secret_value())
+        asyncio.run(handler.start_async())
+        return
+    typer.echo(f"projectops: HTTP on {host}:{port} (POST /slack/events, GET /healthz)", err=True)
+    uvicorn.run(http_app(project), host=host, port=port, log_level="warning")
+
+
+@config_cli.command("check")
+def config_check() -> None:
+    """Validate the config and print the targets with secrets redacted."""
+    env, config = load_env_and_config()
+    typer.echo(f"config: {env.projectops_config or '(none: no targets)'}")
+    typer.echo(f"database: {env.projectops_db}")
+    for target in config.targets.values():
+        typer.echo(json.dumps(target.redacted(), sort_keys=True))
+    roles = config.roles
+    typer.echo(
+        f"roles: admin={len(roles.admin)} operator={len(roles.operator)} viewer={len(roles.viewer)} "
+        f"default={roles.default}"
+    )
+
+
+@cli.command()
+def emulate(
+    port: Annotated[int, typer.Option(help="Port for all emulators.")] = 8700,
+    seed: Annotated[str, typer.Option(help="demo or empty")] = "demo",
+    config_out: Annotated[Path | None, typer.Option(help="Also write a projectops config here.")] = None,
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+) -> None:
+    """Serve the back-end emulators under one port: /polaris, /phoenix, /terraform, /matillion."""
+    from sandbox.backends.server import create_emulators_app, demo_config, emulator_apps
+
+    if seed not in ("demo", "empty"):
+        fail("--seed must be demo or empty")
+    if config_out is not None:
+        kinds = sorted(emulator_apps("empty"))
+        config_out.write_text(yaml.safe_dump(demo_config(f"http://127.0.0.1:{port}", kinds), sort_keys=False))
+        typer.echo(f"projectops: wrote {config_out}", err=True)
+    typer.echo(f"projectops: emulators on http://{host}:{port}", err=True)
+    uvicorn.run(create_emulators_app(seed), host=host, port=port, log_level="warning")
+
+
+@cli.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port of the Slack emulator / playground.")] = 8600,
+) -> None:
+    """Emulated back ends, the Slack emulator and the bot, all on 127.0.0.1; Ctrl-C stops everything."""
+    from bot.app import build, http_app
+    from sandbox.backends.server import create_emulators_app, demo_config, emulator_apps
+    from sandbox.serving import free_port, serve_in_thread
+    from sandbox.slack import SlackEmulator
+
+    setup_logging("warning")
+    workdir = Path(os.environ.get("PROJECTOPS_DEMO_DIR", ".demo"))
+    workdir.mkdir(exist_ok=True)
+    backends = serve_in_thread(create_emulators_app("demo"))
+    config_path = workdir / "config.yml"
+    config_path.write_text(yaml.safe_dump(demo_config(backends.url, sorted(emulator_apps("empty")))))
+    slack = SlackEmulator()
+    slack_server = serve_in_thread(slack.app, port=port)
+    env = Env(
+        slack_bot_token="xoxb-demo-token",
+        slack_signing_secret="demo-signing-secret",
+        slack_api_url=slack_server.url + "/api/",
+        projectops_config=config_path,
+        projectops_db=workdir / "projectops.db",
+    )
+    project = build(env, load_config(config_path))
+    bot_port = free_port()
+    bot = serve_in_thread(http_app(project), port=bot_port)
+    if hasattr(slack, "connect_app"):
+        slack.connect_app(bot.url + "/slack/events", "demo-signing-secret")
+    typer.echo(f"projectops demo: Slack emulator and playground at {slack_server.url}")
+    typer.echo(f"  bot        {bot.url}/slack/events  (signing secret: demo-signing-secret)")
+    typer.echo(f"  back ends  {backends.url}/{{polaris,phoenix,terraform,matillion}}")
+    typer.echo(f"  config     {config_path}")
+    typer.echo("Ctrl-C stops everything.")
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    for server in (bot, slack_server, backends):
+        server.stop()
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

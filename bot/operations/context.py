@@ -1,0 +1,44 @@
+"""Everything an operation may use while it runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import UsageError
+
+if TYPE_CHECKING:
+    from bot.audit import AuditLog
+    from bot.backends.base import BackendClient, ClientPool
+    from bot.operations.base import Actor
+    from bot.operations.registry import Registry
+    from bot.policy import Policy
+    from bot.settings import AppConfig, Target
+
+
+@dataclass
+class Services:
+    """Long-lived parts shared by every request."""
+
+    config: AppConfig
+    audit: AuditLog
+    registry: Registry
+    policy: Policy
+    clients: ClientPool
+    slack: Any = None  # AsyncWebClient, when running inside the Slack app
+
+
+@dataclass
+class OpContext:
+    services: Services
+    actor: Actor
+    target: Target | None = None
+
+    @property
+    def config(self) -> AppConfig:
+        return self.services.config
+
+    async def client(self) -> BackendClient:
+        if self.target is None:
+            raise UsageError("This command needs a target.", "Name one: `/projects targets` lists them.")
+        return await self.services.clients.get(self.target)

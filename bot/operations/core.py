@@ -1,0 +1,293 @@
+"""Core operations that need no back end: help, whoami, targets, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot import blocks as bk
+from bot.audit import AuditQuery
+from bot.errors import OpError, UsageError
+from bot.operations.base import NoParams, Operation, Rendered, Risk
+from bot.operations.context import OpContext
+from bot.operations.parser import closest, usage
+from bot.operations.registry import register
+from bot.policy import REQUIRED_ROLE
+from bot.settings import ROLE_ORDER
+
+RISK_MARK = {Risk.READ: "", Risk.WRITE: " :pencil2:", Risk.DESTRUCTIVE: " :warning:"}
+
+
+# ---------------------------------------------------------------- help
+class HelpParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    command: str | None = Field(default=None, description="a command to explain")
+
+
+@dataclass
+class HelpResult:
+    role: str
+    ops: list[Operation]
+    command: str | None = None
+
+
+async def run_help(ctx: OpContext, params: HelpParams) -> HelpResult:
+    role = await ctx.services.policy.role_of(ctx.actor.user_id)
+    visible = [
+        op for op in ctx.services.registry.all() if ROLE_ORDER[role] >= ROLE_ORDER[REQUIRED_ROLE[op.risk]]
+    ]
+    if params.command:
+        wanted = params.command.lower().strip()
+        chosen = [op for op in visible if op.command == wanted]
+        if not chosen:
+            near = closest(wanted, sorted({op.command for op in visible}))
+            hidden = any(op.command == wanted for op in ctx.services.registry.all())
+            if hidden:
+                raise UsageError(f"`{wanted}` needs a role you do not have (you are {role}).")
+            raise UsageError(
+                f"There is no command `{wanted}`.",
+                (f"Did you mean `/projects help {near}`?" if near else "Type `/projects help` for the list."),
+                suggestion=near or "",
+            )
+        return HelpResult(role=role, ops=chosen, command=wanted)
+    return HelpResult(role=role, ops=visible)
+
+
+def render_help(result: HelpResult, ctx: OpContext) -> Rendered:
+    if result.command:
+        op = result.ops[0]
+        kinds = sorted({o.kind for o in result.ops if o.kind})
+        lines = [f"*/projects {op.command}* — {op.summary}{RISK_MARK[op.risk]}"]
+        for o in result.ops:
+            lines.append(f"`{usage(o)}`" + (f"  _({o.kind})_" if o.kind and len(kinds) > 1 else ""))
+        examples = [e for o in result.ops for e in o.examples]
+        blocks = [bk.section("\n".join(lines))]
+        if examples:
+            blocks.append(bk.section("*Examples*\n" + "\n".join(f"`{e}`" for e in examples[:8])))
+        return Rendered(text=f"/projects {op.command}: {op.summary}", blocks=blocks)
+
+    by_group: dict[str, list[Operation]] = {}
+    for op in result.ops:
+        by_group.setdefault(op.kind or "general", []).append(op)
+    blocks: list[dict[str, Any]] = [
+        bk.header("projectops commands"),
+        bk.context(f"You are *{result.role}*: this lists what you may run. "
+                   ":pencil2: changes something, :warning: is destructive and asks for confirmation."),
+    ]
+    for group in ["general", *sorted(k for k in by_group if k != "general")]:
+        ops = by_group.get(group)
+        if not ops:
+            continue
+        seen: dict[str, Operation] = {}
+        for op in sorted(ops, key=lambda o: o.command):
+            seen.setdefault(op.command, op)
+        lines = [f"`/projects {cmd}` — {op.summary}{RISK_MARK[op.risk]}" for cmd, op in seen.items()]
+        title = "General" if group == "general" else group.capitalize()
+        blocks.append(bk.section(f"*{title}*\n" + "\n".join(lines)))
+    blocks.append(bk.context("`/projects help <command>` shows its arguments and examples."))
+    return Rendered(text="projectops commands", blocks=bk.fit_message(blocks))
+
+
+def parse_help_args(args: list[str]) -> dict[str, Any]:
+    return {"command": " ".join(args)} if args else {}
+
+
+register(Operation(
+    name="help", summary="what you can do here, or how to use one command", params=HelpParams,
+    risk=Risk.READ, run=run_help, render=render_help, parse_args=parse_help_args,
+    usage_text="/projects help [<command>]",
+    examples=("/projects help", "/projects help audit"),
+))
+
+
+# ---------------------------------------------------------------- whoami
+@dataclass
+class WhoAmI:
+    user_id: str
+    team_id: str
+    channel_id: str
+    role: str
+    per_target: dict[str, str]
+    name: str = ""
+    tz: str = ""
+
+
+async def run_whoami(ctx: OpContext, params: NoParams) -> WhoAmI:
+    policy = ctx.services.policy
+    role = await policy.role_of(ctx.actor.user_id)
+    per_target = {
+        name: await policy.role_of(ctx.actor.user_id, target) for name, target in ctx.config.targets.items()
+    }
+    name, tz = ctx.actor.user_name, ""
+    if ctx.services.slack is not None:
+        try:
+            info = await ctx.services.slack.users_info(user=ctx.actor.user_id)
+            user = info.get("user") or {}
+            name = user.get("real_name") or user.get("name") or name
+            tz = user.get("tz") or ""
+        except Exception:  # the profile is a nicety; the role is what matters
+            pass
+    return WhoAmI(ctx.actor.user_id, ctx.actor.team_id, ctx.actor.channel_id, role, per_target, name, tz)
+
+
+def render_whoami(me: WhoAmI, ctx: OpContext) -> Rendered:
+    fields = [f"*User*\n<@{me.user_id}>" + (f" ({me.name})" if me.name else ""), f"*Role*\n{me.role}"]
+    if me.tz:
+        fields.append(f"*Time zone*\n{me.tz}")
+    fields.append(f"*Team / channel*\n{me.team_id or '?'} / <#{me.channel_id}>" if me.channel_id else "")
+    overrides = [f"`{t}`: {r}" for t, r in me.per_target.items() if r != me.role]
+    blocks = [bk.section(fields=[f for f in fields if f])]
+    if overrides:
+        blocks.append(bk.context("Different on some targets: " + ", ".join(overrides)))
+    return Rendered(text=f"You are {me.role}", blocks=blocks)
+
+
+register(Operation(
+    name="whoami", summary="who you are to projectops and what role you hold", params=NoParams,
+    risk=Risk.READ, run=run_whoami, render=render_whoami, examples=("/projects whoami",),
+))
+
+
+# ---------------------------------------------------------------- targets
+@dataclass
+class TargetStatus:
+    name: str
+    kind: str
+    url: str
+    ok: bool
+    detail: str
+    ms: int
+
+
+PING_TIMEOUT_SECONDS = 5.0
+
+
+async def _ping(ctx: OpContext, name: str) -> TargetStatus:
+    target = ctx.config.targets[name]
+    started = time.monotonic()
+    try:
+        client = await ctx.services.clients.get(target)
+        detail = await asyncio.wait_for(client.ping(), PING_TIMEOUT_SECONDS)
+        ok = True
+    except TimeoutError:
+        ok, detail = False, f"no answer within {PING_TIMEOUT_SECONDS:.0f} s"
+    except OpError as exc:
+        ok, detail = False, exc.message
+    except Exception as exc:  # one broken target must not hide the others
+        ok, detail = False, f"unexpected error ({type(exc).__name__})"
+    host = re.sub(r"^https?://", "", target.url)
+    return TargetStatus(name, target.kind, host, ok, detail, int((time.monotonic() - started) * 1000))
+
+
+async def run_targets(ctx: OpContext, params: NoParams) -> list[TargetStatus]:
+    return list(await asyncio.gather(*(_ping(ctx, name) for name in ctx.config.targets)))
+
+
+def render_targets(statuses: list[TargetStatus], ctx: OpContext) -> Rendered:
+    if not statuses:
+        return Rendered(
+            text="No targets are configured.",
+            blocks=[bk.section(":information_source: No targets are configured yet. An admin adds them "
+                               "to the config file named by `PROJECTOPS_CONFIG`.")],
+        )
+    blocks = [bk.header(f"Targets ({len(statuses)})")]
+    for s in statuses:
+        mark = ":large_green_circle:" if s.ok else ":red_circle:"
+        blocks.append(bk.section(
+            f"{mark} *{s.name}* · {s.kind} · `{s.url}`\n{s.detail} · {s.ms} ms"
+        ))
+    down = sum(not s.ok for s in statuses)
+    text = f"{len(statuses) - down} of {len(statuses)} targets answer"
+    return Rendered(text=text, blocks=bk.fit_message(blocks))
+
+
+register(Operation(
+    name="targets", summary="configured back ends and whether each answers", params=NoParams,
+    risk=Risk.READ, run=run_targets, render=render_targets, examples=("/projects targets",),
+))
+
+
+# ---------------------------------------------------------------- audit
+AUDIT_USAGE = "/projects audit [me|@user|<target>] [last N]"
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(\|[^>]*)?>$")
+
+
+class AuditParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user: str | None = None
+    target: str | None = None
+    last: int = Field(default=10, ge=1, le=50)
+
+
+def parse_audit_args(args: list[str]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    rest = list(args)
+    while rest:
+        word = rest.pop(0)
+        mention = _MENTION.match(word)
+        if word.lower() == "last":
+            if not rest or not rest[0].isdigit():
+                raise UsageError("`last` needs a number, e.g. `last 20`.",
+                                 usage=AUDIT_USAGE)
+            fields["last"] = int(rest.pop(0))
+        elif word.lower() == "me":
+            fields["user"] = "me"
+        elif mention:
+            fields["user"] = mention.group(1)
+        elif word.startswith("@"):
+            raise UsageError(f"I can't tell who `{word}` is.", "Pick the person from Slack's @-menu so "
+                             "the mention is a link.", usage=AUDIT_USAGE)
+        else:
+            fields["target"] = word
+    return fields
+
+
+async def run_audit(ctx: OpContext, params: AuditParams) -> list[dict[str, Any]]:
+    user = ctx.actor.user_id if params.user == "me" else params.user
+    if params.target and params.target not in ctx.config.targets:
+        near = closest(params.target, list(ctx.config.targets))
+        raise UsageError(f"`{params.target}` is not a configured target.",
+                         f"Did you mean `{near}`?" if near else "`/projects targets` lists them.")
+    query = AuditQuery(user=user, target=params.target, limit=params.last)
+    return await asyncio.to_thread(ctx.services.audit.query, query)
+
+
+def render_audit(rows: list[dict[str, Any]], ctx: OpContext) -> Rendered:
+    if not rows:
+        return Rendered(text="No audit entries match.", blocks=[bk.section("No audit entries match.")])
+    mark = {"succeeded": ":white_check_mark:", "failed": ":x:", "refused": ":no_entry:",
+            "started": ":hourglass_flowing_sand:"}
+    lines = []
+    for r in rows:
+        who = f"<@{r['user']}>"
+        extra = ""
+        if r.get("approved_by"):
+            extra += f" · approved by <@{r['approved_by']}>"
+        elif r.get("confirmed_by"):
+            extra += f" · confirmed by <@{r['confirmed_by']}>"
+        target = f" on `{r['target']}`" if r.get("target") else ""
+        lines.append(f"{mark.get(r['outcome'], '')} #{r['id']} {r['at'][:19].replace('T', ' ')}Z "
+                     f"{who} `{r['operation']}`{target} — {r['outcome']}{extra}")
+    chunks, current = [], ""
+    for line in lines:
+        if len(current) + len(line) + 1 > bk.SECTION_TEXT_MAX:
+            chunks.append(current)
+            current = ""
+        current += line + "\n"
+    chunks.append(current)
+    blocks = [bk.header(f"Audit: last {len(rows)}")] + [bk.section(c) for c in chunks if c]
+    return Rendered(text=f"{len(rows)} audit entries", blocks=bk.fit_message(blocks))
+
+
+register(Operation(
+    name="audit", summary="who did what: filter by me, @user or target", params=AuditParams,
+    risk=Risk.READ, run=run_audit, render=render_audit, parse_args=parse_audit_args,
+    usage_text=AUDIT_USAGE,
+    examples=("/projects audit", "/projects audit me last 20", "/projects audit @alice",
+              "/projects audit polaris-us"),
+))

@@ -1,0 +1,93 @@
+"""The one choke point every operation runs through: policy, audit before and after, the call."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from bot.audit import AuditEntry
+from bot.errors import BackendError, OpError, RefusedError
+from bot.operations.base import OpRequest, OpResult, Risk
+from bot.operations.context import OpContext, Services
+from bot.redact import redact, scrub
+
+log = logging.getLogger("projectops.executor")
+
+#: Longest any single operation may run before it is reported as timed out.
+OPERATION_TIMEOUT_SECONDS = 120.0
+
+
+def audit_entry(request: OpRequest) -> AuditEntry:
+    actor = request.actor
+    return AuditEntry(
+        user=actor.user_id,
+        team=actor.team_id,
+        channel=actor.channel_id,
+        surface=actor.surface,
+        operation=request.operation.qualified_name,
+        target=request.target or "",
+        params=redact(request.params.model_dump(mode="json")),
+        risk=str(request.operation.risk),
+        confirmed_by=request.confirmed_by,
+        approved_by=request.approved_by,
+    )
+
+
+async def execute(services: Services, request: OpRequest, timeout: float | None = None) -> OpResult:
+    """Run one operation: check policy, audit, call, and return a result or a typed error.
+
+    Never raises for an operation's own failure: the error is in `OpResult.error` and its audit
+    row says `failed` or `refused`. Unexpected exceptions are logged, not shown.
+    """
+    op = request.operation
+    target = services.config.target(request.target) if request.target else None
+    entry = audit_entry(request)
+    if op.needs_target and target is None:
+        error = OpError(f"`{request.target}` is not a configured target.", "`/projects targets` lists them.")
+        audit_id = services.audit.record(entry, "failed", error=str(error))
+        return OpResult(request, audit_id, error=error)
+
+    decision = await services.policy.check(request.actor.user_id, op, target)
+    if not decision.allowed:
+        error = RefusedError(f"You may not run `{op.command}`" + (f" on `{target.name}`." if target else "."),
+                             decision.reason)
+        audit_id = services.audit.record(entry, "refused", error=str(error))
+        return OpResult(request, audit_id, error=error)
+    if op.risk is Risk.DESTRUCTIVE and not (request.confirmed_by or request.approved_by):
+        error = RefusedError(
+            f"`{op.command}` is destructive and was not confirmed.", "Use the confirmation button it offers."
+        )
+        audit_id = services.audit.record(entry, "refused", error=str(error))
+        return OpResult(request, audit_id, error=error)
+
+    audit_id = services.audit.start(entry)
+    ctx = OpContext(services=services, actor=request.actor, target=target)
+    started = time.monotonic()
+    value, error = None, None
+    try:
+        value = await asyncio.wait_for(op.run(ctx, request.params), timeout or OPERATION_TIMEOUT_SECONDS)
+    except TimeoutError:
+        error = BackendError(
+            f"`{op.command}` took longer than {timeout or OPERATION_TIMEOUT_SECONDS:.0f} s and was stopped.",
+            "The back end may be slow; check its state before trying again.",
+        )
+    except OpError as exc:
+        error = exc
+        error.message = scrub(error.message)
+    except Exception:
+        log.exception("operation %s failed unexpectedly (audit #%s)", op.name, audit_id)
+        error = OpError(
+            f"Something went wrong inside projectops while running `{op.command}`.",
+            f"Nothing more was done. Quote audit #{audit_id} when you report it.",
+        )
+    duration_ms = int((time.monotonic() - started) * 1000)
+    request_id = getattr(error, "request_id", "") or ""
+    services.audit.finish(
+        audit_id,
+        "failed" if error else "succeeded",
+        error=scrub(str(error)) if error else "",
+        duration_ms=duration_ms,
+        request_id=request_id,
+    )
+    return OpResult(request, audit_id, value=value, error=error, duration_ms=duration_ms)

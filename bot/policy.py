@@ -1,0 +1,89 @@
+"""Roles and the policy decision every operation passes through.
+
+Slack user ids (`U…`/`W…`) and user-group ids (`S…`) map to `viewer` (read), `operator`
+(read, write) or `admin` (everything). A target may override the global roles.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.operations.base import Operation, Risk
+from bot.settings import ROLE_ORDER, AppConfig, Target
+
+REQUIRED_ROLE: dict[Risk, str] = {
+    Risk.READ: "viewer",
+    Risk.WRITE: "operator",
+    # Until two-person approval lets an operator request and an admin approve, destructive = admin.
+    Risk.DESTRUCTIVE: "admin",
+}
+
+GroupResolver = Callable[[str], Awaitable[list[str]]]
+
+
+@dataclass
+class Decision:
+    allowed: bool
+    role: str
+    needed: str
+    holders: list[str] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        if self.allowed:
+            return ""
+        who = ", ".join(f"<@{h}>" if h[:1] in "UW" else f"<!subteam^{h}>" for h in self.holders[:5])
+        holders = f" Ask {who}." if who else " No one holds it yet: an admin must add it to the config."
+        return f"This needs the *{self.needed}* role; you are *{self.role}*.{holders}"
+
+
+class Policy:
+    def __init__(self, config: AppConfig, resolve_group: GroupResolver | None = None) -> None:
+        self.config = config
+        self.resolve_group = resolve_group
+        self._groups: dict[str, tuple[float, list[str]]] = {}
+
+    def _role_lists(self, target: Target | None) -> dict[str, list[str]]:
+        roles = self.config.roles
+        lists = {"admin": roles.admin, "operator": roles.operator, "viewer": roles.viewer}
+        if target is not None:
+            for role, members in target.policy.roles.items():
+                lists[role] = members
+        return lists
+
+    async def _members(self, group_id: str) -> list[str]:
+        cached = self._groups.get(group_id)
+        if cached and time.monotonic() - cached[0] < 300:
+            return cached[1]
+        members: list[str] = []
+        if self.resolve_group is not None:
+            try:
+                members = await self.resolve_group(group_id)
+            except Exception:  # a failed lookup grants nothing
+                members = []
+        self._groups[group_id] = (time.monotonic(), members)
+        return members
+
+    async def role_of(self, user_id: str, target: Target | None = None) -> str:
+        best = self.config.roles.default
+        for role, members in self._role_lists(target).items():
+            for member in members:
+                hit = member == user_id or member == "*"
+                if not hit and member.startswith("S"):
+                    hit = user_id in await self._members(member)
+                if hit and ROLE_ORDER[role] > ROLE_ORDER[best]:
+                    best = role
+        return best
+
+    async def check(self, user_id: str, operation: Operation, target: Target | None) -> Decision:
+        role = await self.role_of(user_id, target)
+        needed = REQUIRED_ROLE[operation.risk]
+        allowed = ROLE_ORDER[role] >= ROLE_ORDER[needed]
+        holders: list[str] = []
+        if not allowed:
+            for name, members in self._role_lists(target).items():
+                if ROLE_ORDER[name] >= ROLE_ORDER[needed]:
+                    holders.extend(m for m in members if m != "*")
+        return Decision(allowed=allowed, role=role, needed=needed, holders=holders)
