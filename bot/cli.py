@@ -134,6 +134,7 @@ def demo(
     config_path.write_text(yaml.safe_dump(demo_config(backends.url, sorted(emulator_apps("empty")))))
     slack = SlackEmulator()
     slack_server = serve_in_thread(slack.app, port=port)
+    slack.base_url = slack_server.url
     env = Env(
         slack_bot_token="xoxb-demo-token",
         slack_signing_secret="demo-signing-secret",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltRequest, AsyncBoltResponse, AsyncSay
+from slack_bolt import BoltResponse
+from slack_bolt.async_app import AsyncApp, AsyncBoltRequest, AsyncSay
 
 from bot.operations.base import Actor
 from bot.operations.context import Services
@@ -16,14 +17,12 @@ _MENTION = re.compile(r"<@[UW][A-Z0-9]+(\|[^>]*)?>")
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.middleware
-    async def run_each_event_once(req: AsyncBoltRequest, resp: AsyncBoltResponse, next) -> Any:
+    async def run_each_event_once(req: AsyncBoltRequest, resp: BoltResponse | None, next) -> Any:
         """Slack redelivers an event it thinks timed out (X-Slack-Retry-Num): handle its id once."""
         body = req.body or {}
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id and not services.audit.first_delivery(f"event:{event_id}"):
-            resp.status, resp.body = 200, ""
-            resp.headers["x-slack-no-retry"] = ["1"]
-            return resp
+            return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
         return await next()
 
     @app.event("app_mention")

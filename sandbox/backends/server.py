@@ -36,7 +36,8 @@ def emulator_apps(seed: str = "demo") -> dict[str, Any]:
             module = importlib.import_module(f"sandbox.backends.{kind}")
         except ModuleNotFoundError:
             continue
-        apps[kind] = module.create_app(seed=seed)
+        if hasattr(module, "create_app"):
+            apps[kind] = module.create_app(seed=seed)
     return apps
 
 

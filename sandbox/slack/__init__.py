@@ -1,0 +1,15 @@
+"""Slack stand-ins: Web API emulator, signed-request builder and offline Block Kit validator."""
+
+from sandbox.slack.blockkit import validate
+from sandbox.slack.signing import SignedRequest, SlackRequestBuilder
+from sandbox.slack.web_api import RecordedCall, Rejection, SlackEmulator, UploadedFile
+
+__all__ = [
+    "RecordedCall",
+    "Rejection",
+    "SignedRequest",
+    "SlackEmulator",
+    "SlackRequestBuilder",
+    "UploadedFile",
+    "validate",
+]

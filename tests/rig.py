@@ -1,0 +1,100 @@
+"""The end-to-end rig: the real app over HTTP, signed Slack requests, the Slack and back-end emulators."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from bot.app import ProjectOps, build, http_app
+from bot.settings import Env, load_config
+from sandbox.serving import ServerHandle, serve_in_thread
+from sandbox.slack import SlackEmulator, SlackRequestBuilder
+
+SIGNING_SECRET = "e2e-signing-secret-0123456789"
+BOT_TOKEN = "xoxb-e2e-bot-token"
+
+
+@dataclass
+class Bot:
+    """A running projectops (HTTP mode) plus a way to talk to it like Slack does."""
+
+    url: str
+    project: ProjectOps
+    slack: SlackEmulator
+    requests: SlackRequestBuilder
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
+
+    @property
+    def audit(self):
+        return self.project.services.audit
+
+    def post(self, signed) -> httpx.Response:
+        return self.http.post(f"{self.url}/slack/events", content=signed.body, headers=signed.headers)
+
+    def command(
+        self, text: str, user: str = "U0ADMIN", channel: str = "C0OPS", **kw: Any
+    ) -> tuple[httpx.Response, str]:
+        """Send `/projects <text>`; returns the ack response and the response_url id to wait on."""
+        signed = self.requests.slash_command(text, user_id=user, channel_id=channel, **kw)
+        return self.post(signed), self.requests.last_response_url_id
+
+    def answer(self, rid: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The first message the bot posted to the command's response_url."""
+        call = self.slack.wait_for_sync("response_url", lambda c: c.path == f"/response_url/{rid}", timeout)
+        return call.params
+
+    def run(self, text: str, user: str = "U0ADMIN", channel: str = "C0OPS") -> dict[str, Any]:
+        """`/projects <text>`, asserting a plain 200 ack, and return the answer."""
+        ack, rid = self.command(text, user=user, channel=channel)
+        assert ack.status_code == 200, ack.text
+        return self.answer(rid)
+
+
+def message_text(payload: dict[str, Any]) -> str:
+    """All the text of a message or view payload, blocks included, for assertions."""
+    parts: list[str] = [payload.get("text") or ""]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    parts.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(payload.get("blocks") or [])
+    return "\n".join(parts)
+
+
+@contextmanager
+def running_bot(slack: SlackEmulator, config: dict[str, Any], workdir: Path) -> Iterator[Bot]:
+    config_path = workdir / "config.yml"
+    config_path.write_text(yaml.safe_dump(config))
+    env = Env(
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        projectops_config=config_path,
+        projectops_db=workdir / "projectops.db",
+    )
+    project = build(env, load_config(config_path, environ={}))
+    server: ServerHandle = serve_in_thread(http_app(project))
+    builder = SlackRequestBuilder(SIGNING_SECRET, response_url_base=slack.response_url_base)
+    if hasattr(builder, "attach"):
+        builder.attach(slack)
+    bot = Bot(url=server.url, project=project, slack=slack, requests=builder)
+    try:
+        yield bot
+    finally:
+        bot.http.close()
+        server.stop()
+        project.services.audit.close()
