@@ -5,10 +5,11 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.operations.context import Services
-from handlers import commands, events, home
+from handlers import actions, commands, events, home
 
 
 def register_listeners(app: AsyncApp, services: Services) -> None:
     events.register(app, services)  # first: its middleware dedupes redelivered events
     commands.register(app, services)
+    actions.register(app, services)
     home.register(app, services)

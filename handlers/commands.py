@@ -9,9 +9,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import blocks as bk
 from bot.errors import UsageError
-from bot.operations.base import Actor
+from bot.operations.base import Actor, Risk
 from bot.operations.context import Services
 from handlers.common import parse_or_usage, record_bad_input, response_payload, run_parsed
+from handlers.confirm import confirmation_prompt
 
 log = logging.getLogger("projectops.commands")
 
@@ -41,5 +42,11 @@ def register(app: AsyncApp, services: Services) -> None:
             await record_bad_input(services, actor, text, parsed)
             return
         await ack()
+        op = parsed.operation
+        if op.risk is Risk.DESTRUCTIVE:
+            decision = await services.policy.check(actor.user_id, op, parsed.target)
+            if decision.allowed:  # a refusal goes through the choke point below and is audited there
+                await respond(**response_payload(await confirmation_prompt(services, parsed, text, actor)))
+                return
         rendered = await run_parsed(services, parsed, actor)
         await respond(**response_payload(rendered))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,6 +49,32 @@ class Bot:
         """The first message the bot posted to the command's response_url."""
         call = self.slack.wait_for_sync("response_url", lambda c: c.path == f"/response_url/{rid}", timeout)
         return call.params
+
+    def click(self, message: dict[str, Any], action_id: str, user: str = "U0ADMIN",
+              channel: str = "C0OPS") -> tuple[httpx.Response, str]:
+        """Click the button `action_id` in `message` (a posted payload); returns the ack and its response_url id."""
+        message.setdefault("ts", f"{time.time():.6f}")  # the same message keeps its ts across clicks
+        signed = self.requests.block_actions([{"action_id": action_id}], user_id=user, channel_id=channel,
+                                             message=message)
+        return self.post(signed), self.requests.last_response_url_id
+
+    def final_answer(self, rid: str, timeout: float = 15.0) -> dict[str, Any]:
+        """The last message posted to a response_url once the bot stops saying it is still running."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            posts = self.slack.response_posts(rid)
+            if posts and "Running" not in (posts[-1].get("text") or ""):
+                return posts[-1]
+            time.sleep(0.02)
+        raise TimeoutError(f"no final answer at response_url {rid}: {self.slack.response_posts(rid)}")
+
+    def confirm(self, text: str, user: str = "U0ADMIN", channel: str = "C0OPS") -> dict[str, Any]:
+        """`/projects <text>` for a destructive operation, then click Confirm; returns the final answer."""
+        prompt = self.run(text, user=user, channel=channel)
+        assert any(b.get("block_id") == "projectops_confirmation" for b in prompt.get("blocks", [])), prompt
+        ack, rid = self.click(prompt, "projectops_confirm", user=user, channel=channel)
+        assert ack.status_code == 200, ack.text
+        return self.final_answer(rid)
 
     def run(self, text: str, user: str = "U0ADMIN", channel: str = "C0OPS") -> dict[str, Any]:
         """`/projects <text>`, asserting a plain 200 ack, and return the answer."""

@@ -38,6 +38,7 @@ class Rendered:
 Runner = Callable[["OpContext", Any], Awaitable[Any]]
 Renderer = Callable[[Any, "OpContext"], Rendered]
 ArgParser = Callable[[list[str]], dict[str, Any]]
+Previewer = Callable[["OpContext", Any], Awaitable[str]]
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Operation:
     parse_args: ArgParser | None = None
     positional: tuple[str, ...] | None = None
     usage_text: str = ""
+    #: For destructive operations: reads live what would be lost, shown before the confirmation.
+    preview: Previewer | None = None
 
     @property
     def qualified_name(self) -> str:

@@ -32,6 +32,9 @@ class Registry:
         self._ops[key] = op
         return op
 
+    def unregister(self, op: Operation) -> None:
+        self._ops.pop((op.name, op.kind), None)
+
     def all(self) -> list[Operation]:
         return list(self._ops.values())
 

@@ -1,0 +1,80 @@
+"""Button clicks: Confirm / Cancel of a destructive request."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot import blocks as bk
+from bot.audit import AuditEntry
+from bot.errors import UsageError
+from bot.operations.base import Actor
+from bot.operations.context import Services
+from handlers.common import parse_or_usage, response_payload
+from handlers.confirm import CANCEL_ACTION, CONFIRM_ACTION, decode_value, run_confirmed
+
+
+def actor_from_action(body: dict[str, Any]) -> Actor:
+    user = body.get("user") or {}
+    return Actor(
+        user_id=user.get("id", ""),
+        team_id=(body.get("team") or {}).get("id", ""),
+        channel_id=(body.get("channel") or {}).get("id", "") or (body.get("container") or {}).get("channel_id", ""),
+        surface="button",
+        user_name=user.get("username", "") or user.get("name", ""),
+    )
+
+
+def click_key(body: dict[str, Any], action: dict[str, Any]) -> str:
+    """Identifies one confirmation message, so a double click or a retry acts once."""
+    container = body.get("container") or {}
+    where = container.get("message_ts") or container.get("view_id") or action.get("action_ts", "")
+    return f"click:{where}:{action.get('block_id', '')}:{action.get('value', '')}"
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    async def not_yours(respond: AsyncRespond, requester: str) -> None:
+        await respond(response_type="ephemeral", replace_original=False,
+                      text=f"Only <@{requester}>, who asked for this, can confirm or cancel it.")
+
+    @app.action(CONFIRM_ACTION)
+    async def on_confirm(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        actor = actor_from_action(body)
+        value = decode_value(action)
+        if value is None:
+            await respond(replace_original=False, text="That button is broken; run the command again.")
+            return
+        if value["user"] != actor.user_id:
+            await not_yours(respond, value["user"])
+            return
+        if not await asyncio.to_thread(services.audit.first_delivery, click_key(body, action), 86400):
+            await respond(replace_original=False, response_type="ephemeral",
+                          text="This request was already confirmed; it runs once.")
+            return
+        parsed = parse_or_usage(services, value["text"])
+        if isinstance(parsed, UsageError):
+            await respond(**response_payload(bk.error_message(parsed)), replace_original=True)
+            return
+        await respond(replace_original=True, text=f":hourglass_flowing_sand: Running `/projects {value['text']}`…")
+        rendered = await run_confirmed(services, parsed, actor)
+        await respond(**response_payload(rendered), replace_original=True)
+
+    @app.action(CANCEL_ACTION)
+    async def on_cancel(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        actor = actor_from_action(body)
+        value = decode_value(action)
+        if value is None:
+            return
+        if value["user"] != actor.user_id:
+            await not_yours(respond, value["user"])
+            return
+        if not await asyncio.to_thread(services.audit.first_delivery, click_key(body, action), 86400):
+            return
+        entry = AuditEntry(user=actor.user_id, team=actor.team_id, channel=actor.channel_id, surface="button",
+                           operation="confirm.cancel", params={"text": value["text"][:500]})
+        await asyncio.to_thread(services.audit.record, entry, "refused", "cancelled by the requester")
+        await respond(replace_original=True, text=f"Cancelled by <@{actor.user_id}>: `/projects {value['text']}`")

@@ -1,0 +1,75 @@
+"""Confirmation before anything destructive: show the impact, then a Confirm button the requester clicks."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from bot import blocks as bk
+from bot.errors import OpError
+from bot.operations.base import Actor, OpRequest, Rendered
+from bot.operations.context import OpContext, Services
+from bot.operations.executor import execute
+from bot.operations.parser import ParsedCommand
+from handlers.common import render_result
+
+log = logging.getLogger("projectops.confirm")
+
+CONFIRM_ACTION = "projectops_confirm"
+CANCEL_ACTION = "projectops_cancel"
+
+
+def confirm_value(text: str, actor: Actor) -> str:
+    return json.dumps({"text": text, "user": actor.user_id}, separators=(",", ":"))
+
+
+async def confirmation_prompt(services: Services, parsed: ParsedCommand, text: str, actor: Actor) -> Rendered:
+    """The impact (read live, when the operation can tell) and Confirm / Cancel buttons."""
+    op = parsed.operation
+    impact = ""
+    if op.preview is not None:
+        ctx = OpContext(services=services, actor=actor, target=parsed.target)
+        try:
+            impact = await op.preview(ctx, parsed.params)
+        except OpError as exc:
+            impact = f":warning: I could not read what this would affect: {exc.message}"
+    where = f" on `{parsed.target.name}`" if parsed.target else ""
+    summary = f":warning: *{op.summary.capitalize()}*{where}\n`/projects {text.strip()}`"
+    blocks = [bk.section(summary)]
+    if impact:
+        blocks.append(bk.section(impact))
+    value = confirm_value(text, actor)
+    dialog = {
+        "title": bk.plain("Are you sure?", 100),
+        "text": bk.mrkdwn(bk.clip(f"This runs `/projects {text.strip()}` and cannot be undone.", 300)),
+        "confirm": bk.plain("Yes, do it", 30),
+        "deny": bk.plain("Back", 30),
+        "style": "danger",
+    }
+    blocks.append(bk.actions(
+        bk.button("Confirm", CONFIRM_ACTION, value=value, style="danger", confirm=dialog),
+        bk.button("Cancel", CANCEL_ACTION, value=value),
+        block_id="projectops_confirmation",
+    ))
+    blocks.append(bk.context("Only you can confirm this request."))
+    return Rendered(text=f"Confirm: /projects {text.strip()}", blocks=blocks)
+
+
+async def run_confirmed(services: Services, parsed: ParsedCommand, actor: Actor) -> Rendered:
+    request = OpRequest(
+        operation=parsed.operation,
+        actor=actor,
+        params=parsed.params,
+        target=parsed.target.name if parsed.target else None,
+        confirmed_by=actor.user_id,
+    )
+    return render_result(services, await execute(services, request))
+
+
+def decode_value(action: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        value = json.loads(action.get("value") or "")
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) and "text" in value and "user" in value else None

@@ -1,0 +1,77 @@
+"""Destructive operations ask first: impact, Confirm by the requester only, once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from pydantic import BaseModel
+from rig import Bot, message_text
+
+from bot.audit import AuditQuery
+from bot.operations.base import Operation, Rendered, Risk
+from bot.operations.registry import REGISTRY
+
+RUNS: list[str] = []
+
+
+class WipeParams(BaseModel):
+    thing: str
+
+
+async def run_wipe(ctx, params: WipeParams) -> str:
+    RUNS.append(params.thing)
+    return params.thing
+
+
+async def preview_wipe(ctx, params: WipeParams) -> str:
+    return f"*{params.thing}* holds 12 GB in 3 tables; all of it goes."
+
+
+WIPE = Operation(name="thing.wipe", summary="wipe a thing", params=WipeParams, risk=Risk.DESTRUCTIVE,
+                 run=run_wipe, render=lambda v, c: Rendered(f"Wiped {v}."), preview=preview_wipe)
+
+
+@pytest.fixture
+def wipe() -> Iterator[Operation]:
+    RUNS.clear()
+    REGISTRY.register(WIPE)
+    yield WIPE
+    REGISTRY.unregister(WIPE)
+
+
+def test_confirm_shows_impact_then_runs_once(bot: Bot, wipe: Operation) -> None:
+    prompt = bot.run("thing wipe alpha")
+    assert "12 GB in 3 tables" in message_text(prompt) and RUNS == []
+    ack, rid = bot.click(prompt, "projectops_confirm")
+    assert ack.status_code == 200
+    assert "Wiped alpha." in message_text(bot.final_answer(rid))
+    again, _ = bot.click(prompt, "projectops_confirm")  # a double click / retry on the same message
+    assert again.status_code == 200
+    time.sleep(0.3)
+    assert RUNS == ["alpha"]
+    rows = bot.audit.query(AuditQuery(operation="thing.wipe"))
+    assert [(r["outcome"], r["confirmed_by"], r["surface"]) for r in rows] == [("succeeded", "U0ADMIN", "button")]
+
+
+def test_only_the_requester_can_confirm(bot: Bot, wipe: Operation) -> None:
+    prompt = bot.run("thing wipe beta")
+    _, rid = bot.click(prompt, "projectops_confirm", user="U0OPERATOR")
+    assert "Only <@U0ADMIN>" in message_text(bot.answer(rid))
+    assert RUNS == []
+
+
+def test_cancel_runs_nothing_and_is_audited(bot: Bot, wipe: Operation) -> None:
+    prompt = bot.run("thing wipe gamma")
+    _, rid = bot.click(prompt, "projectops_cancel")
+    assert "Cancelled" in message_text(bot.answer(rid))
+    assert RUNS == []
+    assert bot.audit.query(AuditQuery(operation="confirm.cancel"))[0]["outcome"] == "refused"
+
+
+def test_viewer_is_refused_without_a_prompt(bot: Bot, wipe: Operation) -> None:
+    answer = bot.run("thing wipe delta", user="U0VIEWER")
+    text = message_text(answer)
+    assert "needs the *admin* role" in text and "<@U0ADMIN>" in text
+    assert bot.audit.query(AuditQuery(operation="thing.wipe"))[0]["outcome"] == "refused"
