@@ -45,23 +45,23 @@ async def execute(services: Services, request: OpRequest, timeout: float | None 
     entry = audit_entry(request)
     if op.needs_target and target is None:
         error = OpError(f"`{request.target}` is not a configured target.", "`/projects targets` lists them.")
-        audit_id = services.audit.record(entry, "failed", error=str(error))
+        audit_id = await asyncio.to_thread(services.audit.record, entry, "failed", str(error))
         return OpResult(request, audit_id, error=error)
 
     decision = await services.policy.check(request.actor.user_id, op, target)
     if not decision.allowed:
         error = RefusedError(f"You may not run `{op.command}`" + (f" on `{target.name}`." if target else "."),
                              decision.reason)
-        audit_id = services.audit.record(entry, "refused", error=str(error))
+        audit_id = await asyncio.to_thread(services.audit.record, entry, "refused", str(error))
         return OpResult(request, audit_id, error=error)
     if op.risk is Risk.DESTRUCTIVE and not (request.confirmed_by or request.approved_by):
         error = RefusedError(
             f"`{op.command}` is destructive and was not confirmed.", "Use the confirmation button it offers."
         )
-        audit_id = services.audit.record(entry, "refused", error=str(error))
+        audit_id = await asyncio.to_thread(services.audit.record, entry, "refused", str(error))
         return OpResult(request, audit_id, error=error)
 
-    audit_id = services.audit.start(entry)
+    audit_id = await asyncio.to_thread(services.audit.start, entry)
     ctx = OpContext(services=services, actor=request.actor, target=target)
     started = time.monotonic()
     value, error = None, None
@@ -83,7 +83,8 @@ async def execute(services: Services, request: OpRequest, timeout: float | None 
         )
     duration_ms = int((time.monotonic() - started) * 1000)
     request_id = getattr(error, "request_id", "") or ""
-    services.audit.finish(
+    await asyncio.to_thread(
+        services.audit.finish,
         audit_id,
         "failed" if error else "succeeded",
         error=scrub(str(error)) if error else "",
