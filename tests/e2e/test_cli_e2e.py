@@ -1,0 +1,80 @@
+"""The console script as a user runs it: start-up errors, config check, and HTTP mode answering Slack."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+from sandbox.serving import free_port
+from sandbox.slack import SlackEmulator, SlackRequestBuilder
+
+PROJECTOPS = [sys.executable, "-m", "bot.cli"]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROJECTOPS_"))}
+    full_env.update(env or {})
+    return subprocess.run([*PROJECTOPS, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
+
+
+def test_missing_signing_secret_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = run_cli("run", "--http", env={"SLACK_BOT_TOKEN": "xoxb-1", "PROJECTOPS_DB": str(tmp_path / "d.db")})
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "SLACK_SIGNING_SECRET" in result.stderr
+
+
+def test_bad_config_names_file_key_and_expectation(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yml"
+    config.write_text(yaml.safe_dump({"targets": {"pol": {"kind": "polaris", "url": "http://x",
+                                                           "credentials": {"api_key": "inline-secret"}}}}))
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "PROJECTOPS_CONFIG": str(config)}
+    result = run_cli("run", "--http", env=env)
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert "\n" not in line and str(config) in line and "targets.pol.credentials.api_key" in line
+    assert "inline-secret" not in line
+
+
+def test_config_check_redacts_secrets(tmp_path: Path) -> None:
+    config = tmp_path / "c.yml"
+    config.write_text(yaml.safe_dump({"targets": {"pol": {"kind": "polaris", "url": "http://x",
+                                                           "credentials": {"api_key": "${POL_KEY}"}}}}))
+    result = run_cli("config", "check", env={"PROJECTOPS_CONFIG": str(config), "POL_KEY": "very-secret-key"})
+    assert result.returncode == 0, result.stderr
+    assert '"api_key": "***"' in result.stdout and "very-secret-key" not in result.stdout
+
+
+def test_run_http_answers_a_signed_help(slack: SlackEmulator, tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROJECTOPS_"))}
+    env.update(SLACK_BOT_TOKEN="xoxb-cli-test", SLACK_SIGNING_SECRET="cli-secret", SLACK_API_URL=slack.api_url,
+               PROJECTOPS_DB=str(tmp_path / "cli.db"))
+    process = subprocess.Popen([*PROJECTOPS, "run", "--http", "--port", str(port), "--host", "127.0.0.1"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None, "projectops did not start"
+            time.sleep(0.1)
+        builder = SlackRequestBuilder("cli-secret", response_url_base=slack.response_url_base)
+        signed = builder.slash_command("help")
+        response = httpx.post(f"{url}/slack/events", content=signed.body, headers=signed.headers)
+        assert response.status_code == 200
+        rid = builder.last_response_url_id
+        call = slack.wait_for_sync("response_url", lambda c: c.path == f"/response_url/{rid}", 10)
+        assert call.params["response_type"] == "ephemeral" and "/projects whoami" in str(call.params["blocks"])
+    finally:
+        process.terminate()
+        process.wait(10)
