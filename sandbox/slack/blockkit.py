@@ -20,24 +20,18 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-BLOCK_TYPES = _words(
-    "actions context divider file header image input markdown rich_text section video table call"
-)
+BLOCK_TYPES = _words("actions context divider file header image input markdown rich_text section video table call")
 SELECTS = _words(
     "static_select external_select users_select conversations_select channels_select multi_static_select"
     " multi_external_select multi_users_select multi_conversations_select multi_channels_select"
 )
 PICKERS = _words("datepicker timepicker datetimepicker")
-TEXT_INPUTS = _words(
-    "plain_text_input email_text_input url_text_input number_input rich_text_input file_input"
-)
+TEXT_INPUTS = _words("plain_text_input email_text_input url_text_input number_input rich_text_input file_input")
 SECTION_ACCESSORIES = SELECTS | _words(
     "button checkboxes datepicker timepicker image overflow radio_buttons workflow_button"
 )
 ACTIONS_ELEMENTS = (
-    SELECTS
-    | PICKERS
-    | _words("button checkboxes overflow radio_buttons workflow_button feedback_buttons icon_button")
+    SELECTS | PICKERS | _words("button checkboxes overflow radio_buttons workflow_button feedback_buttons icon_button")
 )
 INPUT_ELEMENTS = SELECTS | PICKERS | TEXT_INPUTS | {"checkboxes", "radio_buttons"}
 ELEMENT_TYPES = SECTION_ACCESSORIES | ACTIONS_ELEMENTS | INPUT_ELEMENTS
@@ -242,9 +236,7 @@ class _Checker:
 
     # -- elements --------------------------------------------------------------------------
 
-    def element(
-        self, element: Any, path: str, action_ids: set[str], allowed: frozenset[str], block_kind: str
-    ) -> None:
+    def element(self, element: Any, path: str, action_ids: set[str], allowed: frozenset[str], block_kind: str) -> None:
         if not isinstance(element, Mapping):
             self.err(path, "element must be an object")
             return
@@ -300,9 +292,7 @@ class _Checker:
             self.text(group.get("label"), f"{where}.label", 75, plain=True)
             self.options(group.get("options"), f"{where}.options", max_items=100, min_items=1)
 
-    def options(
-        self, options: Any, path: str, *, max_items: int, min_items: int = 0, plain: bool = True
-    ) -> None:
+    def options(self, options: Any, path: str, *, max_items: int, min_items: int = 0, plain: bool = True) -> None:
         for i, option in enumerate(self.items(options, path, max_items, min_items=min_items)):
             where = f"{path}[{i}]"
             if not isinstance(option, Mapping):

@@ -315,7 +315,7 @@ class SlackRequestBuilder:
     def _full_view(self, view: dict[str, Any], values: dict[str, Any] | None) -> dict[str, Any]:
         """A view as Slack echoes it back: ids, hash, state and app fields filled in."""
         full = copy.deepcopy(view)
-        full.setdefault("id", f"V{next(self._seq):08d}")
+        full.setdefault("id", f"VX{next(self._seq):07d}")
         full.setdefault("type", "modal")
         full.setdefault("team_id", self.team_id)
         full.setdefault("callback_id", "")

@@ -128,13 +128,6 @@ class SlackEmulator:
 
     def __init__(self, base_url: str | None = None) -> None:
         self.base_url = base_url
-        self.strict = True
-        self.enforce_post_rate = False
-        self.trigger_ttl = 3.0
-        self.response_url_ttl = 30 * 60.0
-        self.users: dict[str, dict[str, Any]] = {}
-        self.channels: dict[str, dict[str, Any]] = {}
-        self.usergroups: dict[str, list[str]] = {}
         self._lock = threading.RLock()
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
@@ -153,14 +146,6 @@ class SlackEmulator:
             "files.completeUploadExternal": self._files_complete_upload,
             "apps.connections.open": self._apps_connections_open,
         }
-        for user_id, name, is_admin in (
-            ("U0ADMIN", "admin", True),
-            ("U0OPERATOR", "operator", False),
-            ("U0VIEWER", "viewer", False),
-        ):
-            self.add_user(user_id, name, is_admin=is_admin)
-        self.add_user(BOT_USER_ID, "projectops")
-        self.users[BOT_USER_ID].update(is_bot=True, profile={**self.users[BOT_USER_ID]["profile"], "bot_id": BOT_ID})
         self.reset()
         self.app = Starlette(
             routes=[
@@ -173,11 +158,25 @@ class SlackEmulator:
     # -- setup -------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget calls, messages, views, files, triggers, response_urls, failures and rejections.
-
-        Users, channels, user groups and settings (strict, enforce_post_rate, TTLs) are kept.
-        """
+        """Back to a fresh workspace: default users and settings; no calls, messages, views, files,
+        triggers, response_urls, failures or rejections. Only `base_url` is kept."""
         with self._lock:
+            self.strict = True
+            self.enforce_post_rate = False
+            self.trigger_ttl = 3.0
+            self.response_url_ttl = 30 * 60.0
+            self.users: dict[str, dict[str, Any]] = {}
+            self.channels: dict[str, dict[str, Any]] = {}
+            self.usergroups: dict[str, list[str]] = {}
+            for user_id, name, is_admin in (
+                ("U0ADMIN", "admin", True),
+                ("U0OPERATOR", "operator", False),
+                ("U0VIEWER", "viewer", False),
+                (BOT_USER_ID, "projectops", False),
+            ):
+                self.add_user(user_id, name, is_admin=is_admin)
+            bot = self.users[BOT_USER_ID]
+            bot.update(is_bot=True, profile={**bot["profile"], "bot_id": BOT_ID})
             self.calls: list[RecordedCall] = []
             self.rejections: list[Rejection] = []
             self.element_types_seen: set[str] = set()
@@ -300,6 +299,7 @@ class SlackEmulator:
 
     @property
     def response_url_base(self) -> str:
+        """Prefix for response_urls (give it to SlackRequestBuilder)."""
         return f"{self._base()}/response_url/"
 
     def response_url(self, rid: str) -> str:
@@ -309,10 +309,12 @@ class SlackEmulator:
     # -- inspection --------------------------------------------------------------------------
 
     def calls_to(self, method: str) -> list[RecordedCall]:
+        """Recorded calls of `method` ("chat.update", "response_url", "upload", …), oldest first."""
         with self._lock:
             return [c for c in self.calls if c.method == method]
 
     def last(self, method: str) -> RecordedCall | None:
+        """The latest recorded call of `method`, if any."""
         found = self.calls_to(method)
         return found[-1] if found else None
 
@@ -352,11 +354,13 @@ class SlackEmulator:
             return [copy.deepcopy(m) for _, m in sorted(stored.items())]
 
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """One stored message by channel and ts."""
         with self._lock:
             found = self._messages.get(self._resolve_channel(channel), {}).get(ts)
             return copy.deepcopy(found) if found else None
 
     def home_view(self, user_id: str) -> dict[str, Any] | None:
+        """The Home tab last published for `user_id`."""
         with self._lock:
             view_id = self._homes.get(user_id)
             return copy.deepcopy(self.views[view_id]) if view_id else None
@@ -576,9 +580,7 @@ class SlackEmulator:
 
     def _check_external_id(self, view: dict[str, Any], own_id: str | None = None) -> None:
         external_id = view.get("external_id")
-        if external_id and any(
-            v.get("external_id") == external_id and vid != own_id for vid, v in self.views.items()
-        ):
+        if external_id and any(v.get("external_id") == external_id and vid != own_id for vid, v in self.views.items()):
             raise ApiError("duplicate_external_id")
 
     def _respond(self, rid: str, payload: dict[str, Any]) -> None:
@@ -675,7 +677,10 @@ class SlackEmulator:
         stored = self._messages.get(channel, {})
         if not isinstance(ts, str) or ts not in stored:
             raise ApiError("message_not_found")
-        del stored[ts]
+        message = stored.pop(ts)
+        parent = stored.get(message.get("thread_ts") or "")
+        if parent is not None and parent.get("reply_count"):
+            parent["reply_count"] -= 1
         return {"channel": channel, "ts": ts}
 
     def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -718,11 +723,11 @@ class SlackEmulator:
             raise ApiError("not_found")
         if params.get("hash") and params["hash"] != current["hash"]:
             raise ApiError("hash_conflict")
-        surface: Surface = "home" if current["type"] == "home" else "modal"
-        self._check_blocks("views.update", {"type": current["type"], **view}, surface)
+        view = {"type": current["type"], "external_id": current["external_id"], **view}
+        self._check_blocks("views.update", view, "home" if current["type"] == "home" else "modal")
         self._check_external_id(view, own_id=view_id)
         keep = {k: current[k] for k in ("root_view_id", "previous_view_id")}
-        self.views[current["id"]] = self._view_object({"type": current["type"], **view}, current["id"], **keep)
+        self.views[current["id"]] = self._view_object(view, current["id"], **keep)
         return {"view": copy.deepcopy(self.views[current["id"]])}
 
     def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -780,9 +785,7 @@ class SlackEmulator:
         if not filename or length in (None, ""):
             raise ApiError("invalid_arguments")
         file_id = self._next_id("F")
-        self.files[file_id] = UploadedFile(
-            file_id, str(filename), int(length), alt_txt=params.get("alt_txt") or None
-        )
+        self.files[file_id] = UploadedFile(file_id, str(filename), int(length), alt_txt=params.get("alt_txt") or None)
         return {"upload_url": f"{self.base_url or self._request_base}/upload/{file_id}", "file_id": file_id}
 
     def _files_complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
