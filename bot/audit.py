@@ -1,10 +1,16 @@
 """SQLite audit log: one row per operation attempt, written before the call and completed after it.
 
 Schema changes are numbered migrations tracked in `PRAGMA user_version`.
+
+Tamper evidence: the app only inserts rows and completes a `started` row once (triggers refuse any
+other UPDATE and every DELETE). When a row reaches its outcome, a link is appended to
+`audit_chain` holding the SHA-256 of the row's content and of the previous link, so an edited,
+removed or re-ordered row breaks the chain (`projectops audit verify`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -54,7 +60,36 @@ def _migrate_2(db: sqlite_utils.Database) -> None:
     db["seen_deliveries"].create({"key": str, "at": float}, pk="key")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1, _migrate_2]
+def _migrate_3(db: sqlite_utils.Database) -> None:
+    """Append-only guards and the hash chain."""
+    db["audit_chain"].create({"seq": int, "audit_id": int, "row_hash": str, "chain_hash": str}, pk="seq")
+    db["audit_chain"].create_index(["audit_id"], unique=True)
+    db.execute("""CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+                  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""")
+    db.execute("""CREATE TRIGGER audit_complete_once BEFORE UPDATE ON audit WHEN OLD.outcome != 'started'
+                  BEGIN SELECT RAISE(ABORT, 'a completed audit row cannot change'); END""")
+    db.execute("""CREATE TRIGGER audit_chain_no_update BEFORE UPDATE ON audit_chain
+                  BEGIN SELECT RAISE(ABORT, 'the audit chain is append-only'); END""")
+    db.execute("""CREATE TRIGGER audit_chain_no_delete BEFORE DELETE ON audit_chain
+                  BEGIN SELECT RAISE(ABORT, 'the audit chain is append-only'); END""")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1, _migrate_2, _migrate_3]
+GENESIS = "0" * 64
+HASHED_COLUMNS = ("id", "at", "team", "user", "channel", "surface", "operation", "target", "params", "risk",
+                  "confirmed_by", "approved_by", "outcome", "error", "duration_ms", "request_id")
+
+
+def row_hash(row: dict[str, Any]) -> str:
+    canonical = json.dumps([row.get(c) for c in HASHED_COLUMNS], separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class VerifyReport:
+    ok: bool
+    checked: int
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -141,11 +176,51 @@ class AuditLog:
     ) -> None:
         if outcome not in OUTCOMES[1:]:
             raise ValueError(f"outcome must be one of {OUTCOMES[1:]}")
-        with self._lock:
-            self.db["audit"].update(
-                row_id,
-                {"outcome": outcome, "error": error, "duration_ms": duration_ms, "request_id": request_id},
+        with self._lock, self.db.conn:
+            cursor = self.db.execute(
+                "UPDATE audit SET outcome = ?, error = ?, duration_ms = ?, request_id = ? "
+                "WHERE id = ? AND outcome = 'started'",
+                [outcome, error, duration_ms, request_id, row_id],
             )
+            if cursor.rowcount != 1:
+                raise ValueError(f"audit row {row_id} is not waiting for an outcome")
+            self._chain(row_id)
+
+    def _chain(self, row_id: int) -> None:
+        """Append the completed row to the hash chain (caller holds the lock, inside a transaction)."""
+        row = self.db["audit"].get(row_id)
+        last = self.db.execute("SELECT chain_hash FROM audit_chain ORDER BY seq DESC LIMIT 1").fetchone()
+        digest = row_hash(row)
+        chained = hashlib.sha256(((last[0] if last else GENESIS) + digest).encode()).hexdigest()
+        self.db.execute(
+            "INSERT INTO audit_chain (audit_id, row_hash, chain_hash) VALUES (?, ?, ?)", [row_id, digest, chained]
+        )
+
+    def verify(self) -> VerifyReport:
+        """Recompute every completed row's hash and the chain; report each break."""
+        problems: list[str] = []
+        previous = GENESIS
+        checked = 0
+        with self._lock:
+            links = list(self.db.execute("SELECT seq, audit_id, row_hash, chain_hash FROM audit_chain ORDER BY seq"))
+            rows = {r["id"]: r for r in self.db["audit"].rows}
+        chained_ids = set()
+        for seq, audit_id, stored_row_hash, stored_chain in links:
+            checked += 1
+            chained_ids.add(audit_id)
+            row = rows.get(audit_id)
+            if row is None:
+                problems.append(f"audit row #{audit_id} is missing (chain link {seq})")
+            elif row_hash(row) != stored_row_hash:
+                problems.append(f"audit row #{audit_id} was changed after it was written")
+            expected = hashlib.sha256((previous + stored_row_hash).encode()).hexdigest()
+            if expected != stored_chain:
+                problems.append(f"chain link {seq} (row #{audit_id}) does not follow from the one before")
+            previous = stored_chain
+        for row_id, row in rows.items():
+            if row["outcome"] != "started" and row_id not in chained_ids:
+                problems.append(f"audit row #{row_id} has an outcome but is not in the chain")
+        return VerifyReport(ok=not problems, checked=checked, problems=problems)
 
     def record(self, entry: AuditEntry, outcome: str, error: str = "") -> int:
         """One complete row for an attempt that never reached a back end (refused, bad input)."""

@@ -21,6 +21,8 @@ from bot.settings import AppConfig, ConfigError, Env, load_config
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="projectops: run projects from Slack.")
 config_cli = typer.Typer(no_args_is_help=True, help="Inspect the configuration.")
 cli.add_typer(config_cli, name="config")
+audit_cli = typer.Typer(no_args_is_help=True, help="Work with the audit log.")
+cli.add_typer(audit_cli, name="audit")
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -94,6 +96,22 @@ def config_check() -> None:
         f"roles: admin={len(roles.admin)} operator={len(roles.operator)} viewer={len(roles.viewer)} "
         f"default={roles.default}"
     )
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain: exit 1 and list every row that was changed or removed."""
+    from bot.audit import AuditLog
+
+    env = Env()
+    if not env.projectops_db.exists():
+        fail(f"no audit database at {env.projectops_db} (set PROJECTOPS_DB)")
+    report = AuditLog(env.projectops_db).verify()
+    for problem in report.problems:
+        typer.echo(f"TAMPERED: {problem}")
+    if not report.ok:
+        raise typer.Exit(1)
+    typer.echo(f"audit log intact: {report.checked} completed rows chained")
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -10,10 +11,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot import blocks as bk
 from bot.audit import AuditEntry
 from bot.errors import UsageError
-from bot.operations.base import Actor
+from bot.operations.base import Actor, Risk
 from bot.operations.context import Services
-from handlers.common import parse_or_usage, response_payload
+from handlers.common import parse_or_usage, response_payload, run_parsed
 from handlers.confirm import CANCEL_ACTION, CONFIRM_ACTION, decode_value, run_confirmed
+
+#: Buttons whose value is a `/projects` command text to run again as the clicker (paging, refresh).
+RERUN_ACTION = re.compile(r"^projectops_rerun(_\w+)?$")
 
 
 def actor_from_action(body: dict[str, Any]) -> Actor:
@@ -78,3 +82,18 @@ def register(app: AsyncApp, services: Services) -> None:
                            operation="confirm.cancel", params={"text": value["text"][:500]})
         await asyncio.to_thread(services.audit.record, entry, "refused", "cancelled by the requester")
         await respond(replace_original=True, text=f"Cancelled by <@{actor.user_id}>: `/projects {value['text']}`")
+
+    @app.action(RERUN_ACTION)
+    async def on_rerun(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        """Next / Previous page and similar: the same command with other arguments, replacing the message."""
+        await ack()
+        actor = actor_from_action(body)
+        parsed = parse_or_usage(services, action.get("value") or "")
+        if isinstance(parsed, UsageError):
+            await respond(**response_payload(bk.error_message(parsed)), replace_original=False)
+            return
+        if parsed.operation.risk is Risk.DESTRUCTIVE:  # never reachable without the confirmation flow
+            await respond(replace_original=False, text="That button cannot run a destructive command.")
+            return
+        rendered = await run_parsed(services, parsed, actor)
+        await respond(**response_payload(rendered), replace_original=True)

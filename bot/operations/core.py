@@ -11,7 +11,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot import blocks as bk
-from bot.audit import AuditQuery
 from bot.errors import OpError, UsageError
 from bot.operations.base import NoParams, Operation, Rendered, Risk
 from bot.operations.context import OpContext
@@ -209,85 +208,4 @@ def render_targets(statuses: list[TargetStatus], ctx: OpContext) -> Rendered:
 register(Operation(
     name="targets", summary="configured back ends and whether each answers", params=NoParams,
     risk=Risk.READ, run=run_targets, render=render_targets, examples=("/projects targets",),
-))
-
-
-# ---------------------------------------------------------------- audit
-AUDIT_USAGE = "/projects audit [me|@user|<target>] [last N]"
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(\|[^>]*)?>$")
-
-
-class AuditParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    user: str | None = None
-    target: str | None = None
-    last: int = Field(default=10, ge=1, le=50)
-
-
-def parse_audit_args(args: list[str]) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    rest = list(args)
-    while rest:
-        word = rest.pop(0)
-        mention = _MENTION.match(word)
-        if word.lower() == "last":
-            if not rest or not rest[0].isdigit():
-                raise UsageError("`last` needs a number, e.g. `last 20`.",
-                                 usage=AUDIT_USAGE)
-            fields["last"] = int(rest.pop(0))
-        elif word.lower() == "me":
-            fields["user"] = "me"
-        elif mention:
-            fields["user"] = mention.group(1)
-        elif word.startswith("@"):
-            raise UsageError(f"I can't tell who `{word}` is.", "Pick the person from Slack's @-menu so "
-                             "the mention is a link.", usage=AUDIT_USAGE)
-        else:
-            fields["target"] = word
-    return fields
-
-
-async def run_audit(ctx: OpContext, params: AuditParams) -> list[dict[str, Any]]:
-    user = ctx.actor.user_id if params.user == "me" else params.user
-    if params.target and params.target not in ctx.config.targets:
-        near = closest(params.target, list(ctx.config.targets))
-        raise UsageError(f"`{params.target}` is not a configured target.",
-                         f"Did you mean `{near}`?" if near else "`/projects targets` lists them.")
-    query = AuditQuery(user=user, target=params.target, limit=params.last)
-    return await asyncio.to_thread(ctx.services.audit.query, query)
-
-
-def render_audit(rows: list[dict[str, Any]], ctx: OpContext) -> Rendered:
-    if not rows:
-        return Rendered(text="No audit entries match.", blocks=[bk.section("No audit entries match.")])
-    mark = {"succeeded": ":white_check_mark:", "failed": ":x:", "refused": ":no_entry:",
-            "started": ":hourglass_flowing_sand:"}
-    lines = []
-    for r in rows:
-        who = f"<@{r['user']}>"
-        extra = ""
-        if r.get("approved_by"):
-            extra += f" · approved by <@{r['approved_by']}>"
-        elif r.get("confirmed_by"):
-            extra += f" · confirmed by <@{r['confirmed_by']}>"
-        target = f" on `{r['target']}`" if r.get("target") else ""
-        lines.append(f"{mark.get(r['outcome'], '')} #{r['id']} {r['at'][:19].replace('T', ' ')}Z "
-                     f"{who} `{r['operation']}`{target} — {r['outcome']}{extra}")
-    chunks, current = [], ""
-    for line in lines:
-        if len(current) + len(line) + 1 > bk.SECTION_TEXT_MAX:
-            chunks.append(current)
-            current = ""
-        current += line + "\n"
-    chunks.append(current)
-    blocks = [bk.header(f"Audit: last {len(rows)}")] + [bk.section(c) for c in chunks if c]
-    return Rendered(text=f"{len(rows)} audit entries", blocks=bk.fit_message(blocks))
-
-
-register(Operation(
-    name="audit", summary="who did what: filter by me, @user or target", params=AuditParams,
-    risk=Risk.READ, run=run_audit, render=render_audit, parse_args=parse_audit_args,
-    usage_text=AUDIT_USAGE,
-    examples=("/projects audit", "/projects audit me last 20", "/projects audit @alice",
-              "/projects audit polaris-us"),
 ))

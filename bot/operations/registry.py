@@ -13,6 +13,7 @@ log = logging.getLogger("projectops.operations")
 #: Modules that register operations on import. Missing ones (not built yet) are skipped.
 OPERATION_MODULES = (
     "bot.operations.core",
+    "bot.operations.audit",
     "bot.operations.polaris",
     "bot.operations.phoenix",
     "bot.operations.terraform",

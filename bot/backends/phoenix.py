@@ -1,0 +1,264 @@
+"""Arize Phoenix `/v1/projects` client: cursor paging, get by id or name, create, update, guarded delete.
+
+Phoenix's error bodies are mixed: hand-raised errors are text/plain, request validation errors are
+FastAPI JSON `{"detail": [...]}`. A duplicate name surfaces as a bare 500, the default project and
+member keys both give 403 (told apart by text), a full database gives 507. Project ids are SQLite
+rowids and come back after a delete, so `delete_project` re-reads and compares before acting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel
+
+from bot.backends.http import HttpBackend, body_text
+from bot.errors import BackendError, ConflictError, NotFoundError, UsageError
+from bot.settings import Target
+
+BACKEND = "Phoenix"
+DEFAULT_PROJECT = "default"
+PAGE_SIZE = 100
+#: Characters Phoenix cannot take in a project name used as a path identifier.
+UNSAFE_NAME_CHARS = "/?#"
+MAX_PAGES = 1000
+
+
+class PhoenixProject(BaseModel):
+    """One Phoenix project as `/v1/projects` returns it."""
+
+    id: str
+    name: str
+    description: str | None = None
+
+    @property
+    def state(self) -> str:
+        """Phoenix projects have no lifecycle state; kept for the common listing shape."""
+        return ""
+
+
+def check_name(name: str, *, action: str = "use") -> None:
+    """Refuse names Phoenix cannot address by path, before any call."""
+    if not name or not name.strip():
+        raise UsageError("A Phoenix project name cannot be empty.", "Give a name such as `chatbot-prod`.")
+    bad = sorted({c for c in name if c in UNSAFE_NAME_CHARS})
+    if bad:
+        shown = " ".join(f"`{c}`" for c in bad)
+        raise UsageError(
+            f"Phoenix project names cannot contain {shown}: Phoenix uses the name in the URL.",
+            f"Pick a name without `/`, `?` or `#` to {action}, e.g. `{_suggest(name)}`.",
+        )
+    if name != name.strip():
+        raise UsageError(
+            "A Phoenix project name cannot start or end with a space.", f"Use `{name.strip()}` instead."
+        )
+
+
+def _suggest(name: str) -> str:
+    cleaned = "".join("-" if c in UNSAFE_NAME_CHARS else c for c in name.strip()).strip("-")
+    return cleaned or "my-project"
+
+
+def _identifier_path(identifier: str) -> str:
+    if not identifier or not identifier.strip():
+        raise UsageError("Name the Phoenix project, or give its id.", "`/projects list phoenix` shows them.")
+    if any(c in UNSAFE_NAME_CHARS for c in identifier):
+        raise UsageError(
+            f"`{identifier}` cannot be used to address a Phoenix project: `/`, `?` and `#` break its URL.",
+            "Use the project's id instead (`/projects list phoenix` shows it).",
+        )
+    return "/v1/projects/" + quote(identifier, safe="")
+
+
+def _validation_text(detail: Any) -> str:
+    """FastAPI `{"detail": [...]}` as one readable line."""
+    if isinstance(detail, str):
+        return detail
+    if not isinstance(detail, list):
+        return str(detail)
+    parts = []
+    for item in detail[:5]:
+        if not isinstance(item, dict):
+            parts.append(str(item))
+            continue
+        loc = [str(p) for p in item.get("loc") or [] if p not in ("body", "query", "path")]
+        where = ".".join(loc)
+        msg = str(item.get("msg") or item.get("type") or "invalid")
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts)
+
+
+def error_text(response: httpx.Response) -> str:
+    """The error body as text, read by content type (JSON `detail`, else plain text)."""
+    content_type = response.headers.get("content-type", "")
+    if "json" in content_type:
+        try:
+            payload = response.json()
+        except ValueError:
+            return body_text(response)
+        if isinstance(payload, dict) and "detail" in payload:
+            return _validation_text(payload["detail"])
+        return body_text(response)
+    return body_text(response)
+
+
+class PhoenixErrors:
+    """Turns a Phoenix error response into a `BackendError` a person can act on."""
+
+    def __init__(self, target: Target, has_key: bool) -> None:
+        self.target = target
+        self.has_key = has_key
+
+    def __call__(self, response: httpx.Response) -> BackendError:
+        status = response.status_code
+        text = error_text(response)
+        name = self.target.name
+        if status == 401:
+            if self.has_key:
+                return BackendError(
+                    f"Phoenix on `{name}` rejected the API key ({text or 'Invalid token'}).",
+                    "The key may have been deleted or expired: ask an admin to set a valid `api_key` "
+                    "for the target.",
+                )
+            return BackendError(
+                f"Phoenix on `{name}` has authentication turned on, and the target has no API key.",
+                "Ask an admin to add an `api_key` credential (a Phoenix system key) to the target.",
+            )
+        if status == 403:
+            if "default project" in text.lower():
+                return ConflictError(
+                    "Phoenix never deletes its `default` project.",
+                    "Delete another project, or clear old traces from `default` in Phoenix instead.",
+                )
+            if "admin" in text.lower():
+                return BackendError(
+                    f"Phoenix on `{name}` lets only admin or system users change or delete projects, "
+                    "and this target's API key belongs to a member.",
+                    "Ask a Phoenix admin to give the target a system API key (Settings > API keys), "
+                    "or make the change in Phoenix yourself.",
+                )
+            return BackendError(f"Phoenix refused: {text or 'forbidden'}.", "Check the target's API key.")
+        if status == 404:
+            return NotFoundError(text or "Phoenix could not find that project.",
+                                 "`/projects list phoenix` shows the projects there.")
+        if status == 507:
+            return BackendError(
+                f"Phoenix on `{name}` is out of storage and refuses to create or change projects (507).",
+                "Delete old projects or traces (deletes still work), or ask the Phoenix admin to raise "
+                "the storage capacity.",
+            )
+        if status == 422:
+            return BackendError(f"Phoenix rejected the request: {text}.", "Check the values and try again.")
+        return BackendError(f"Phoenix answered {status}: {text or response.reason_phrase}.")
+
+
+class PhoenixClient:
+    """Async client for one Phoenix server (`target.url` is the server root, e.g. http://host:6006)."""
+
+    kind = "phoenix"
+
+    def __init__(self, target: Target, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.target = target
+        key = target.secret("api_key")
+        headers = {"Accept": "application/json"}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        self.http = HttpBackend(
+            BACKEND,
+            target.url,
+            parse_error=PhoenixErrors(target, bool(key)),
+            headers=headers,
+            timeout=target.timeout_seconds,
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def ping(self) -> str:
+        projects = await self.list_projects()
+        return f"{len(projects)} project{'s' if len(projects) != 1 else ''}"
+
+    async def list_projects(self, name_contains: str | None = None, *, page_size: int = PAGE_SIZE,
+                            limit: int | None = None) -> list[PhoenixProject]:
+        """Every project (newest first, as Phoenix orders them), following `next_cursor` to the end."""
+        params: dict[str, Any] = {"limit": page_size}
+        if name_contains:
+            params["name_contains"] = name_contains
+        projects: list[PhoenixProject] = []
+        seen_cursors: set[str] = set()
+        for _ in range(MAX_PAGES):
+            payload = await self.http.get_json("/v1/projects", params=params)
+            projects += [PhoenixProject.model_validate(p) for p in payload.get("data") or []]
+            cursor = payload.get("next_cursor")
+            if not cursor or cursor in seen_cursors or (limit is not None and len(projects) >= limit):
+                break
+            seen_cursors.add(cursor)
+            params["cursor"] = cursor
+        return projects[:limit] if limit is not None else projects
+
+    async def get_project(self, identifier: str) -> PhoenixProject:
+        """A project by its id (`UHJvamVjdDoy`) or its name."""
+        payload = await self.http.get_json(_identifier_path(identifier))
+        return PhoenixProject.model_validate(payload["data"])
+
+    async def create_project(self, name: str, description: str | None = None) -> PhoenixProject:
+        check_name(name, action="create")
+        body: dict[str, Any] = {"name": name}
+        if description is not None:
+            body["description"] = description
+        try:
+            response = await self.http.request("POST", "/v1/projects", json=body)
+        except BackendError as exc:
+            if exc.status == 500:
+                raise await self._explain_create_failure(name, exc) from None
+            raise
+        return PhoenixProject.model_validate(response.json()["data"])
+
+    async def _explain_create_failure(self, name: str, error: BackendError) -> BackendError:
+        """Phoenix answers a duplicate name with a bare 500: check whether the name is taken."""
+        try:
+            existing = await self.get_project(name)
+        except BackendError:
+            return BackendError(
+                f"Phoenix failed to create `{name}` (500); a project named `{name}` may already exist.",
+                f"Check with `/projects show phoenix {name}`; if it is not there, try again in a minute.",
+                status=error.status, request_id=error.request_id,
+            )
+        return ConflictError(
+            f"A project named `{name}` already exists on Phoenix (id `{existing.id}`).",
+            "Project names are unique: pick another name, or update that project's description.",
+            status=error.status, request_id=error.request_id,
+        )
+
+    async def update_project(self, identifier: str, description: str) -> PhoenixProject:
+        """Set the description (Phoenix names cannot change)."""
+        response = await self.http.request("PUT", _identifier_path(identifier), json={"description": description})
+        return PhoenixProject.model_validate(response.json()["data"])
+
+    async def delete_project(self, expected_id: str, expected_name: str) -> PhoenixProject:
+        """Delete the project only if `expected_id` still names `expected_name`.
+
+        Phoenix reuses ids after deletes, so an id remembered from a listing or a confirmation can
+        point at another project by now: re-read it and compare both before deleting.
+        """
+        if expected_name == DEFAULT_PROJECT:
+            raise ConflictError("Phoenix never deletes its `default` project.",
+                                "Delete another project, or clear old traces from `default` in Phoenix.")
+        try:
+            current = await self.get_project(expected_id)
+        except NotFoundError:
+            raise NotFoundError(
+                f"Phoenix project `{expected_name}` (id `{expected_id}`) no longer exists; nothing was deleted.",
+                "`/projects list phoenix` shows what is there now.",
+            ) from None
+        if current.id != expected_id or current.name != expected_name:
+            raise ConflictError(
+                f"Id `{expected_id}` now belongs to project `{current.name}`, not `{expected_name}` "
+                "(Phoenix reuses ids after deletes). Nothing was deleted.",
+                f"Check with `/projects show phoenix {expected_name}` and ask again if it still exists.",
+            )
+        await self.http.request("DELETE", _identifier_path(current.id))
+        return current

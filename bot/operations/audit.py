@@ -1,0 +1,223 @@
+"""`/projects audit …` and `/projects audit export …`: query the audit log from Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot import blocks as bk
+from bot.audit import OUTCOMES, AuditQuery
+from bot.errors import UsageError
+from bot.operations.base import Operation, Rendered, Risk
+from bot.operations.context import OpContext
+from bot.operations.parser import closest
+from bot.operations.registry import register
+
+AUDIT_USAGE = ("/projects audit [me|@user|<target>] [op <operation>] [succeeded|failed|refused] "
+               "[since 2d|24h|2026-11-01] [until …] [last N] [page P]")
+EXPORT_USAGE = AUDIT_USAGE.replace("audit", "audit export", 1).replace(" [last N] [page P]", "")
+PAGE_ACTION = "projectops_rerun"
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(\|[^>]*)?>$")
+_RELATIVE = re.compile(r"^(\d+)([mhdw])$")
+EXPORT_LIMIT = 50_000
+
+
+class AuditParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user: str | None = None
+    target: str | None = None
+    operation: str | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    last: int = Field(default=10, ge=1, le=50)
+    page: int = Field(default=1, ge=1)
+
+
+def parse_when(word: str, usage: str) -> datetime:
+    """`30m`, `24h`, `2d`, `1w` ago, or an ISO date/time (UTC when no zone is given)."""
+    match = _RELATIVE.match(word.lower())
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount),
+                 "w": timedelta(weeks=amount)}[unit]
+        return datetime.now(UTC) - delta
+    try:
+        parsed = datetime.fromisoformat(word)
+    except ValueError:
+        raise UsageError(f"I can't read the time `{word}`.", "Use 30m, 24h, 2d, 1w or a date like 2026-11-01.",
+                         usage=usage) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_filters(args: list[str], usage: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    rest = list(args)
+
+    def value_of(keyword: str) -> str:
+        if not rest:
+            raise UsageError(f"`{keyword}` needs a value.", usage=usage)
+        return rest.pop(0)
+
+    while rest:
+        word = rest.pop(0)
+        lower = word.lower()
+        mention = _MENTION.match(word)
+        if lower in ("last", "page"):
+            number = value_of(lower)
+            if not number.isdigit():
+                raise UsageError(f"`{lower}` needs a number, e.g. `{lower} 2`.", usage=usage)
+            fields[lower] = int(number)
+        elif lower in ("since", "until"):
+            fields[lower] = parse_when(value_of(lower), usage)
+        elif lower in ("op", "operation"):
+            fields["operation"] = value_of(lower)
+        elif lower in OUTCOMES:
+            fields["outcome"] = lower
+        elif lower == "me":
+            fields["user"] = "me"
+        elif mention:
+            fields["user"] = mention.group(1)
+        elif word.startswith("@"):
+            raise UsageError(f"I can't tell who `{word}` is.",
+                             "Pick the person from Slack's @-menu so the mention is a link.", usage=usage)
+        else:
+            fields["target"] = word
+    return fields
+
+
+def to_query(ctx: OpContext, params: AuditParams, limit: int, offset: int) -> AuditQuery:
+    if params.target and params.target not in ctx.config.targets:
+        near = closest(params.target, list(ctx.config.targets))
+        raise UsageError(f"`{params.target}` is not a configured target.",
+                         f"Did you mean `{near}`?" if near else "`/projects targets` lists them.")
+    return AuditQuery(
+        user=ctx.actor.user_id if params.user == "me" else params.user,
+        target=params.target, operation=params.operation, outcome=params.outcome,
+        since=params.since, until=params.until, limit=limit, offset=offset,
+    )
+
+
+@dataclass
+class AuditPage:
+    rows: list[dict[str, Any]]
+    params: AuditParams
+    has_more: bool
+
+
+async def run_audit(ctx: OpContext, params: AuditParams) -> AuditPage:
+    offset = (params.page - 1) * params.last
+    query = to_query(ctx, params, params.last + 1, offset)
+    rows = await asyncio.to_thread(ctx.services.audit.query, query)
+    return AuditPage(rows=rows[: params.last], params=params, has_more=len(rows) > params.last)
+
+
+def command_text(params: AuditParams, page: int) -> str:
+    """The `/projects audit …` text that reproduces `params` at `page` (for the paging buttons)."""
+    words = ["audit"]
+    if params.user:
+        words.append("me" if params.user == "me" else f"<@{params.user}>")
+    if params.target:
+        words.append(params.target)
+    if params.operation:
+        words += ["op", params.operation]
+    if params.outcome:
+        words.append(params.outcome)
+    for key in ("since", "until"):
+        value = getattr(params, key)
+        if value:
+            words += [key, value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")]
+    words += ["last", str(params.last), "page", str(page)]
+    return " ".join(words)
+
+
+OUTCOME_MARK = {"succeeded": ":white_check_mark:", "failed": ":x:", "refused": ":no_entry:",
+                "started": ":hourglass_flowing_sand:"}
+
+
+def row_line(r: dict[str, Any]) -> str:
+    extra = ""
+    if r.get("approved_by"):
+        extra += f" · approved by <@{r['approved_by']}>"
+    if r.get("confirmed_by"):
+        extra += f" · confirmed by <@{r['confirmed_by']}>"
+    target = f" on `{r['target']}`" if r.get("target") else ""
+    return (f"{OUTCOME_MARK.get(r['outcome'], '')} #{r['id']} {r['at'][:19].replace('T', ' ')}Z <@{r['user']}> "
+            f"`{r['operation']}`{target} — {r['outcome']}{extra}")
+
+
+def render_audit(page: AuditPage, ctx: OpContext) -> Rendered:
+    if not page.rows:
+        return Rendered(text="No audit entries match.", blocks=[bk.section("No audit entries match.")])
+    chunks, current = [], ""
+    for line in map(row_line, page.rows):
+        if len(current) + len(line) + 1 > bk.SECTION_TEXT_MAX:
+            chunks.append(current)
+            current = ""
+        current += line + "\n"
+    chunks.append(current)
+    first = (page.params.page - 1) * page.params.last + 1
+    blocks = [bk.header(f"Audit: entries {first}–{first + len(page.rows) - 1}")]
+    blocks += [bk.section(c) for c in chunks if c]
+    buttons, current_page = [], page.params.page
+    if current_page > 1:
+        buttons.append(bk.button("Previous", f"{PAGE_ACTION}_prev", value=command_text(page.params, current_page - 1)))
+    if page.has_more:
+        buttons.append(bk.button("Next", f"{PAGE_ACTION}_next", value=command_text(page.params, current_page + 1)))
+    if buttons:
+        blocks.append(bk.actions(*buttons))
+    return Rendered(text=f"{len(page.rows)} audit entries", blocks=bk.fit_message(blocks))
+
+
+register(Operation(
+    name="audit", summary="who did what: filter by person, target, operation, outcome and time", params=AuditParams,
+    risk=Risk.READ, run=run_audit, render=render_audit, parse_args=lambda a: parse_filters(a, AUDIT_USAGE),
+    usage_text=AUDIT_USAGE,
+    examples=("/projects audit", "/projects audit me last 20", "/projects audit @alice failed since 2d",
+              "/projects audit polaris op polaris.project.delete"),
+))
+
+
+# ---------------------------------------------------------------- export
+CSV_COLUMNS = ("id", "at", "team", "user", "channel", "surface", "operation", "target", "params", "risk",
+               "confirmed_by", "approved_by", "outcome", "error", "duration_ms", "request_id")
+
+
+@dataclass
+class Export:
+    rows: int
+    filename: str
+    channel: str
+
+
+async def run_export(ctx: OpContext, params: AuditParams) -> Export:
+    rows = await asyncio.to_thread(ctx.services.audit.query, to_query(ctx, params, EXPORT_LIMIT, 0))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    filename = f"projectops-audit-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
+    if ctx.services.slack is None:
+        raise UsageError("Export needs Slack to upload the file.")
+    await ctx.services.slack.files_upload_v2(
+        channel=ctx.actor.channel_id, content=buffer.getvalue(), filename=filename,
+        title="projectops audit export", initial_comment=f"Audit export: {len(rows)} rows.",
+    )
+    return Export(rows=len(rows), filename=filename, channel=ctx.actor.channel_id)
+
+
+register(Operation(
+    name="audit.export", summary="upload the matching audit rows as a CSV file", params=AuditParams,
+    risk=Risk.READ, run=run_export,
+    render=lambda e, c: Rendered(f"Uploaded {e.filename} ({e.rows} rows) to <#{e.channel}>.",
+                                 [bk.section(f":page_facing_up: Uploaded `{e.filename}` ({e.rows} rows).")]),
+    parse_args=lambda a: parse_filters(a, EXPORT_USAGE), usage_text=EXPORT_USAGE,
+    examples=("/projects audit export since 7d", "/projects audit export polaris failed"),
+))

@@ -1,0 +1,67 @@
+"""The audit log from Slack: filters, paging buttons, CSV export; and tamper detection from the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sqlite3
+import subprocess
+import sys
+
+from rig import Bot, message_text
+
+from bot.audit import AuditQuery
+
+
+def test_filters_by_outcome_operation_and_time(bot: Bot) -> None:
+    bot.run("whoami", user="U0OPERATOR")
+    bot.command("nonsense", user="U0OPERATOR")
+    bot.run("targets", user="U0ADMIN")
+    text = message_text(bot.run("audit failed since 1h"))
+    assert "`parse`" in text and "`whoami`" not in text
+    text = message_text(bot.run("audit op whoami"))
+    assert "`whoami`" in text and "`targets`" not in text
+    assert "No audit entries match" in message_text(bot.run("audit until 2020-01-01"))
+    assert "can't read the time" in message_text(bot.command("audit since yesterdayish")[0].json())
+
+
+def test_paging_buttons_keep_the_filter(bot: Bot) -> None:
+    for _ in range(5):
+        bot.run("whoami", user="U0VIEWER")
+    first = bot.run("audit me last 2", user="U0VIEWER")
+    assert "entries 1–2" in message_text(first)
+    _, rid = bot.click(first, "projectops_rerun_next", user="U0VIEWER")
+    second = bot.final_answer(rid)
+    assert "entries 3–4" in message_text(second) and "<@U0VIEWER>" in message_text(second)
+    assert "Previous" in message_text(second) and "Next" in message_text(second)
+
+
+def test_export_uploads_a_csv_with_the_matching_rows(bot: Bot) -> None:
+    bot.run("whoami", user="U0OPERATOR")
+    bot.run("help", user="U0ADMIN")
+    answer = bot.run("audit export <@U0OPERATOR|op>", user="U0ADMIN")
+    assert "Uploaded" in message_text(answer)
+    uploaded = list(bot.slack.files.values())[-1]
+    rows = list(csv.DictReader(io.StringIO(uploaded.text)))
+    assert uploaded.channel_id == "C0OPS" and uploaded.filename.endswith(".csv")
+    assert [(r["user"], r["operation"], r["outcome"]) for r in rows] == [("U0OPERATOR", "whoami", "succeeded")]
+    assert bot.audit.query(AuditQuery(operation="audit.export"))[0]["outcome"] == "succeeded"
+
+
+def test_verify_detects_an_edited_row(bot: Bot) -> None:
+    bot.run("whoami")
+    bot.run("help")
+    env = {**os.environ, "PROJECTOPS_DB": bot.audit.path}
+    ok = subprocess.run([sys.executable, "-m", "bot.cli", "audit", "verify"], env=env, capture_output=True, text=True)
+    assert ok.returncode == 0 and "intact" in ok.stdout
+    with sqlite3.connect(bot.audit.path) as conn:  # what someone with file access could do
+        try:
+            conn.execute("UPDATE audit SET user = 'U0SOMEONEELSE' WHERE id = 1")
+            raise AssertionError("the app's append-only trigger should refuse this")
+        except sqlite3.IntegrityError:
+            pass
+        conn.execute("DROP TRIGGER audit_complete_once")
+        conn.execute("UPDATE audit SET user = 'U0SOMEONEELSE' WHERE id = 1")
+    bad = subprocess.run([sys.executable, "-m", "bot.cli", "audit", "verify"], env=env, capture_output=True, text=True)
+    assert bad.returncode == 1 and "#1 was changed" in bad.stdout
