@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.approvals import ApprovalStore
 from bot.audit import AuditLog
 from bot.backends.base import ClientPool
 from bot.operations.context import Services
@@ -71,9 +73,11 @@ def build(env: Env, config: AppConfig, *, audit: AuditLog | None = None) -> Proj
         response = await client.usergroups_users_list(usergroup=group_id)
         return list(response.get("users") or [])
 
+    audit = audit or AuditLog(env.projectops_db)
     services = Services(
         config=config,
-        audit=audit or AuditLog(env.projectops_db),
+        audit=audit,
+        approvals=ApprovalStore(audit),
         registry=load_operations(),
         policy=Policy(config, resolve_group=usergroup_members),
         clients=ClientPool(),
@@ -88,6 +92,13 @@ def build(env: Env, config: AppConfig, *, audit: AuditLog | None = None) -> Proj
 
     register_listeners(bolt, services)
     return ProjectOps(bolt=bolt, services=services)
+
+
+def start_background(project: ProjectOps) -> list[asyncio.Task]:
+    """Long-running duties of a running app (expiring approvals)."""
+    from handlers.approvals import sweep_forever
+
+    return [asyncio.create_task(sweep_forever(project.services), name="approval-expiry")]
 
 
 def http_app(project: ProjectOps) -> Starlette:
@@ -112,7 +123,10 @@ def http_app(project: ProjectOps) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        background = start_background(project)
         yield
+        for task in background:
+            task.cancel()
         await project.services.clients.aclose()
 
     return Starlette(

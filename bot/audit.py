@@ -74,7 +74,18 @@ def _migrate_3(db: sqlite_utils.Database) -> None:
                   BEGIN SELECT RAISE(ABORT, 'the audit chain is append-only'); END""")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1, _migrate_2, _migrate_3]
+def _migrate_4(db: sqlite_utils.Database) -> None:
+    """Destructive requests waiting for a second person (bot/approvals.py)."""
+    db["approvals"].create(
+        {"id": str, "operation": str, "command": str, "target": str, "requester": str, "team": str,
+         "channel": str, "request_channel": str, "message_ts": str, "impact": str, "status": str,
+         "created_at": float, "expires_at": float, "decided_by": str, "decided_at": float, "result": str},
+        pk="id",
+    )
+    db["approvals"].create_index(["status", "expires_at"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1, _migrate_2, _migrate_3, _migrate_4]
 GENESIS = "0" * 64
 HASHED_COLUMNS = ("id", "at", "team", "user", "channel", "surface", "operation", "target", "params", "risk",
                   "confirmed_by", "approved_by", "outcome", "error", "duration_ms", "request_id")
@@ -129,7 +140,8 @@ class AuditLog:
         self.path = str(path)
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self.db = sqlite_utils.Database(conn)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self.lock = self._lock  # shared with stores that live in the same database
         if self.path != ":memory:":
             self.db.enable_wal()
         self.db.execute("PRAGMA busy_timeout = 5000")

@@ -62,7 +62,7 @@ def run(
     log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
 ) -> None:
     """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
-    from bot.app import StartupError, build, http_app
+    from bot.app import StartupError, build, http_app, start_background
 
     setup_logging(log_level)
     env, config = load_env_and_config()
@@ -77,7 +77,16 @@ def run(
             fail("SLACK_APP_TOKEN must be an app-level token (xapp-…) with connections:write.")
         typer.echo("projectops: Socket Mode", err=True)
         handler = AsyncSocketModeHandler(project.bolt, env.slack_app_token.get_secret_value())
-        asyncio.run(handler.start_async())
+
+        async def socket_mode() -> None:
+            background = start_background(project)  # keep references: tasks must not be collected
+            try:
+                await handler.start_async()
+            finally:
+                for task in background:
+                    task.cancel()
+
+        asyncio.run(socket_mode())
         return
     typer.echo(f"projectops: HTTP on {host}:{port} (POST /slack/events, GET /healthz)", err=True)
     uvicorn.run(http_app(project), host=host, port=port, log_level="warning")

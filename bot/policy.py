@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from bot.operations.base import Operation, Risk
 from bot.settings import ROLE_ORDER, AppConfig, Target
 
+#: The least role that may *request* an operation. Operators request destructive work; an admin
+#: must approve it (see `needs_approval`).
 REQUIRED_ROLE: dict[Risk, str] = {
     Risk.READ: "viewer",
     Risk.WRITE: "operator",
-    # Until two-person approval lets an operator request and an admin approve, destructive = admin.
-    Risk.DESTRUCTIVE: "admin",
+    Risk.DESTRUCTIVE: "operator",
 }
+APPROVER_ROLE = "admin"
 
 GroupResolver = Callable[[str], Awaitable[list[str]]]
 
@@ -76,6 +78,28 @@ class Policy:
                 if hit and ROLE_ORDER[role] > ROLE_ORDER[best]:
                     best = role
         return best
+
+    def channel_allows(self, operation: Operation, target: Target | None, channel_id: str) -> bool:
+        """Destructive work may be limited to some channels per target."""
+        if operation.risk is not Risk.DESTRUCTIVE or target is None or not target.policy.destructive_channels:
+            return True
+        return channel_id in target.policy.destructive_channels
+
+    async def needs_approval(self, user_id: str, operation: Operation, target: Target | None) -> bool:
+        """A second person must approve: listed operations always; any destructive one asked by a non-admin."""
+        if operation.risk is not Risk.DESTRUCTIVE:
+            return False
+        listed = target.policy.require_approval if target and target.policy.require_approval is not None else None
+        required = listed if listed is not None else self.config.approvals.required_for
+        if operation.name in required or operation.qualified_name in required:
+            return True
+        return ROLE_ORDER[await self.role_of(user_id, target)] < ROLE_ORDER[APPROVER_ROLE]
+
+    async def can_approve(self, user_id: str, target: Target | None) -> bool:
+        return ROLE_ORDER[await self.role_of(user_id, target)] >= ROLE_ORDER[APPROVER_ROLE]
+
+    async def approvers(self, target: Target | None) -> list[str]:
+        return [m for m in self._role_lists(target)[APPROVER_ROLE] if m != "*"]
 
     async def check(self, user_id: str, operation: Operation, target: Target | None) -> Decision:
         role = await self.role_of(user_id, target)

@@ -101,12 +101,24 @@ class RolesConfig(BaseModel):
     default: Literal["none", "viewer", "operator", "admin"] = "viewer"
 
 
+#: Operations that need a second person's approval unless the config says otherwise.
+DEFAULT_REQUIRE_APPROVAL = ["project.delete", "project.stop", "table.drop", "job.delete-data", "table.delete-data"]
+
+
+class ApprovalsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str | None = None
+    expire_minutes: float = Field(default=30, gt=0, le=7 * 24 * 60)
+    required_for: list[str] = Field(default_factory=lambda: list(DEFAULT_REQUIRE_APPROVAL))
+
+
 class AppConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     targets: dict[str, Target] = Field(default_factory=dict)
     roles: RolesConfig = Field(default_factory=RolesConfig)
-    approvals_channel: str | None = None
+    approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)
     source: str = "<defaults>"
 
     def target(self, name: str) -> Target | None:
@@ -146,9 +158,9 @@ def parse_config(data: Any, source: str, environ: dict[str, str] | None = None) 
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(source, "(top level)", "a mapping with 'targets' and 'roles'")
-    unknown = set(data) - {"targets", "roles", "approvals_channel"}
+    unknown = set(data) - {"targets", "roles", "approvals"}
     if unknown:
-        raise ConfigError(source, sorted(unknown)[0], "one of targets, roles, approvals_channel")
+        raise ConfigError(source, sorted(unknown)[0], "one of targets, roles, approvals")
     raw_targets = data.get("targets") or {}
     if not isinstance(raw_targets, dict):
         raise ConfigError(source, "targets", "a mapping of target name to settings")
@@ -172,9 +184,11 @@ def parse_config(data: Any, source: str, environ: dict[str, str] | None = None) 
         roles = RolesConfig.model_validate(data.get("roles") or {})
     except ValidationError as exc:
         raise _first_error(source, "roles", exc) from None
-    return AppConfig(
-        targets=targets, roles=roles, approvals_channel=data.get("approvals_channel"), source=source
-    )
+    try:
+        approvals = ApprovalsConfig.model_validate(data.get("approvals") or {})
+    except ValidationError as exc:
+        raise _first_error(source, "approvals", exc) from None
+    return AppConfig(targets=targets, roles=roles, approvals=approvals, source=source)
 
 
 def load_config(path: Path | None, environ: dict[str, str] | None = None) -> AppConfig:

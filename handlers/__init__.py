@@ -5,11 +5,12 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.operations.context import Services
-from handlers import actions, commands, events, home
+from handlers import actions, approvals, commands, events, home
 
 
 def register_listeners(app: AsyncApp, services: Services) -> None:
     events.register(app, services)  # first: its middleware dedupes redelivered events
     commands.register(app, services)
     actions.register(app, services)
+    approvals.register(app, services)
     home.register(app, services)

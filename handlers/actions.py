@@ -13,8 +13,9 @@ from bot.audit import AuditEntry
 from bot.errors import UsageError
 from bot.operations.base import Actor, Risk
 from bot.operations.context import Services
+from handlers.approvals import request_approval
 from handlers.common import parse_or_usage, response_payload, run_parsed
-from handlers.confirm import CANCEL_ACTION, CONFIRM_ACTION, decode_value, run_confirmed
+from handlers.confirm import CANCEL_ACTION, CONFIRM_ACTION, decode_value, impact_of, run_confirmed
 
 #: Buttons whose value is a `/projects` command text to run again as the clicker (paging, refresh).
 RERUN_ACTION = re.compile(r"^projectops_rerun(_\w+)?$")
@@ -61,6 +62,11 @@ def register(app: AsyncApp, services: Services) -> None:
         parsed = parse_or_usage(services, value["text"])
         if isinstance(parsed, UsageError):
             await respond(**response_payload(bk.error_message(parsed)), replace_original=True)
+            return
+        if await services.policy.needs_approval(actor.user_id, parsed.operation, parsed.target):
+            impact = await impact_of(services, parsed, actor)
+            rendered = await request_approval(services, parsed, value["text"], actor, impact)
+            await respond(**response_payload(rendered), replace_original=True)
             return
         await respond(replace_original=True, text=f":hourglass_flowing_sand: Running `/projects {value['text']}`…")
         rendered = await run_confirmed(services, parsed, actor)

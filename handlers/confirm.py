@@ -24,16 +24,21 @@ def confirm_value(text: str, actor: Actor) -> str:
     return json.dumps({"text": text, "user": actor.user_id}, separators=(",", ":"))
 
 
+async def impact_of(services: Services, parsed: ParsedCommand, actor: Actor) -> str:
+    """What the operation would destroy, read live from the back end (when the operation can tell)."""
+    if parsed.operation.preview is None:
+        return ""
+    ctx = OpContext(services=services, actor=actor, target=parsed.target)
+    try:
+        return await parsed.operation.preview(ctx, parsed.params)
+    except OpError as exc:
+        return f":warning: I could not read what this would affect: {exc.message}"
+
+
 async def confirmation_prompt(services: Services, parsed: ParsedCommand, text: str, actor: Actor) -> Rendered:
-    """The impact (read live, when the operation can tell) and Confirm / Cancel buttons."""
+    """The impact and Confirm / Cancel buttons (and whether an admin's approval follows)."""
     op = parsed.operation
-    impact = ""
-    if op.preview is not None:
-        ctx = OpContext(services=services, actor=actor, target=parsed.target)
-        try:
-            impact = await op.preview(ctx, parsed.params)
-        except OpError as exc:
-            impact = f":warning: I could not read what this would affect: {exc.message}"
+    impact = await impact_of(services, parsed, actor)
     where = f" on `{parsed.target.name}`" if parsed.target else ""
     summary = f":warning: *{op.summary.capitalize()}*{where}\n`/projects {text.strip()}`"
     blocks = [bk.section(summary)]
@@ -52,7 +57,9 @@ async def confirmation_prompt(services: Services, parsed: ParsedCommand, text: s
         bk.button("Cancel", CANCEL_ACTION, value=value),
         block_id="projectops_confirmation",
     ))
-    blocks.append(bk.context("Only you can confirm this request."))
+    needs_approval = await services.policy.needs_approval(actor.user_id, op, parsed.target)
+    then = " After you confirm, an admin other than you must approve it." if needs_approval else ""
+    blocks.append(bk.context("Only you can confirm this request." + then))
     return Rendered(text=f"Confirm: /projects {text.strip()}", blocks=blocks)
 
 

@@ -26,6 +26,7 @@ class Services:
     policy: Policy
     clients: ClientPool
     slack: Any = None  # AsyncWebClient, when running inside the Slack app
+    approvals: Any = None  # ApprovalStore
 
 
 @dataclass

@@ -11,6 +11,7 @@ from bot.errors import BackendError, OpError, RefusedError
 from bot.operations.base import OpRequest, OpResult, Risk
 from bot.operations.context import OpContext, Services
 from bot.redact import redact, scrub
+from bot.settings import Target
 
 log = logging.getLogger("projectops.executor")
 
@@ -34,6 +35,30 @@ def audit_entry(request: OpRequest) -> AuditEntry:
     )
 
 
+async def destructive_gate(services: Services, request: OpRequest, target: Target | None) -> RefusedError | None:
+    """Destructive work runs only confirmed, in an allowed channel, and approved by someone else where required."""
+    op, actor = request.operation, request.actor
+    if op.risk is not Risk.DESTRUCTIVE:
+        return None
+    policy = services.policy
+    if not policy.channel_allows(op, target, actor.channel_id):
+        channels = ", ".join(f"<#{c}>" for c in target.policy.destructive_channels) if target else ""
+        return RefusedError(f"`{op.command}` on `{target.name if target else ''}` is not allowed in this channel.",
+                            f"Run it in {channels}.")
+    if not (request.confirmed_by or request.approved_by):
+        return RefusedError(f"`{op.command}` is destructive and was not confirmed.",
+                            "Use the confirmation button it offers.")
+    if await policy.needs_approval(actor.user_id, op, target):
+        if not request.approved_by:
+            return RefusedError(f"`{op.command}` needs a second person's approval.",
+                                "Confirm it in Slack to send it for approval.")
+        if request.approved_by == actor.user_id:
+            return RefusedError("You cannot approve your own request.", "Ask another admin.")
+        if not await policy.can_approve(request.approved_by, target):
+            return RefusedError(f"<@{request.approved_by}> may not approve `{op.command}`.", "An admin must approve.")
+    return None
+
+
 async def execute(services: Services, request: OpRequest, timeout: float | None = None) -> OpResult:
     """Run one operation: check policy, audit, call, and return a result or a typed error.
 
@@ -54,10 +79,8 @@ async def execute(services: Services, request: OpRequest, timeout: float | None 
                              decision.reason)
         audit_id = await asyncio.to_thread(services.audit.record, entry, "refused", str(error))
         return OpResult(request, audit_id, error=error)
-    if op.risk is Risk.DESTRUCTIVE and not (request.confirmed_by or request.approved_by):
-        error = RefusedError(
-            f"`{op.command}` is destructive and was not confirmed.", "Use the confirmation button it offers."
-        )
+    error = await destructive_gate(services, request, target)
+    if error is not None:
         audit_id = await asyncio.to_thread(services.audit.record, entry, "refused", str(error))
         return OpResult(request, audit_id, error=error)
 

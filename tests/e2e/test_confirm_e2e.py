@@ -73,5 +73,5 @@ def test_cancel_runs_nothing_and_is_audited(bot: Bot, wipe: Operation) -> None:
 def test_viewer_is_refused_without_a_prompt(bot: Bot, wipe: Operation) -> None:
     answer = bot.run("thing wipe delta", user="U0VIEWER")
     text = message_text(answer)
-    assert "needs the *admin* role" in text and "<@U0ADMIN>" in text
+    assert "needs the *operator* role" in text and "<@U0OPERATOR>" in text
     assert bot.audit.query(AuditQuery(operation="thing.wipe"))[0]["outcome"] == "refused"

@@ -1,0 +1,98 @@
+"""Destructive requests waiting for a second person: persisted in SQLite, expiring, decided once.
+
+A decision is one conditional UPDATE (`WHERE status = 'pending' AND expires_at > now`), so fifty
+simultaneous Approve clicks, a Slack retry or a second app process still decide a request once.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bot.audit import AuditLog
+
+PENDING, APPROVED, REJECTED, EXPIRED, DONE, FAILED = "pending", "approved", "rejected", "expired", "done", "failed"
+
+
+@dataclass
+class Approval:
+    id: str
+    operation: str
+    command: str
+    target: str
+    requester: str
+    team: str
+    channel: str
+    request_channel: str
+    message_ts: str
+    impact: str
+    status: str
+    created_at: float
+    expires_at: float
+    decided_by: str = ""
+    decided_at: float = 0.0
+    result: str = ""
+
+    @property
+    def expired(self) -> bool:
+        return self.status == PENDING and time.time() >= self.expires_at
+
+
+class ApprovalStore:
+    def __init__(self, audit: AuditLog) -> None:
+        self.db = audit.db
+        self.lock = audit.lock
+
+    def create(self, *, operation: str, command: str, target: str, requester: str, team: str, channel: str,
+               request_channel: str, impact: str, ttl_seconds: float) -> Approval:
+        now = time.time()
+        approval = Approval(
+            id=secrets.token_hex(8), operation=operation, command=command, target=target, requester=requester,
+            team=team, channel=channel, request_channel=request_channel, message_ts="", impact=impact,
+            status=PENDING, created_at=now, expires_at=now + ttl_seconds,
+        )
+        with self.lock:
+            self.db["approvals"].insert(approval.__dict__)
+        return approval
+
+    def get(self, approval_id: str) -> Approval | None:
+        with self.lock:
+            rows = list(self.db["approvals"].rows_where("id = ?", [approval_id]))
+        return Approval(**rows[0]) if rows else None
+
+    def set_message(self, approval_id: str, message_ts: str) -> None:
+        with self.lock, self.db.conn:
+            self.db.execute("UPDATE approvals SET message_ts = ? WHERE id = ?", [message_ts, approval_id])
+
+    def decide(self, approval_id: str, status: str, user_id: str) -> bool:
+        """Move a pending, unexpired request to `status`; True only for the one caller that did it."""
+        with self.lock, self.db.conn:
+            cursor = self.db.execute(
+                "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ? "
+                "WHERE id = ? AND status = 'pending' AND expires_at > ?",
+                [status, user_id, time.time(), approval_id, time.time()],
+            )
+            return cursor.rowcount == 1
+
+    def finish(self, approval_id: str, status: str, result: str) -> None:
+        with self.lock, self.db.conn:
+            self.db.execute("UPDATE approvals SET status = ?, result = ? WHERE id = ?", [status, result, approval_id])
+
+    def expire_due(self) -> list[Approval]:
+        """Mark every pending request past its time as expired; returns them (to update their messages)."""
+        now = time.time()
+        with self.lock, self.db.conn:
+            rows: list[dict[str, Any]] = list(
+                self.db["approvals"].rows_where("status = 'pending' AND expires_at <= ?", [now])
+            )
+            self.db.execute("UPDATE approvals SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?",
+                            [now])
+        return [Approval(**{**r, "status": EXPIRED}) for r in rows]
+
+    def pending_for(self, limit: int = 20) -> list[Approval]:
+        with self.lock:
+            rows = self.db["approvals"].rows_where("status = 'pending' AND expires_at > ?", [time.time()],
+                                                   order_by="created_at", limit=limit)
+            return [Approval(**r) for r in rows]
