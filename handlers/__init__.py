@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.operations.context import Services
-from handlers import actions, approvals, commands, events, home
+from handlers import actions, approvals, commands, events, home, views
 
 
 def register_listeners(app: AsyncApp, services: Services) -> None:
@@ -13,4 +13,5 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
     commands.register(app, services)
     actions.register(app, services)
     approvals.register(app, services)
+    views.register(app, services)
     home.register(app, services)

@@ -7,15 +7,23 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks as bk
 from bot.audit import AuditEntry
 from bot.errors import UsageError
 from bot.operations.base import Actor, Risk
 from bot.operations.context import Services
-from handlers.approvals import request_approval
 from handlers.common import parse_or_usage, response_payload, run_parsed
-from handlers.confirm import CANCEL_ACTION, CONFIRM_ACTION, decode_value, impact_of, run_confirmed
+from handlers.confirm import (
+    CANCEL_ACTION,
+    CONFIRM_ACTION,
+    Responder,
+    decode_value,
+    proceed,
+    typed_confirmation,
+    typed_confirmation_view,
+)
 
 #: Buttons whose value is a `/projects` command text to run again as the clicker (paging, refresh).
 RERUN_ACTION = re.compile(r"^projectops_rerun(_\w+)?$")
@@ -45,7 +53,8 @@ def register(app: AsyncApp, services: Services) -> None:
                       text=f"Only <@{requester}>, who asked for this, can confirm or cancel it.")
 
     @app.action(CONFIRM_ACTION)
-    async def on_confirm(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_confirm(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
+                         client: AsyncWebClient) -> None:
         await ack()
         actor = actor_from_action(body)
         value = decode_value(action)
@@ -55,22 +64,20 @@ def register(app: AsyncApp, services: Services) -> None:
         if value["user"] != actor.user_id:
             await not_yours(respond, value["user"])
             return
-        if not await asyncio.to_thread(services.audit.first_delivery, click_key(body, action), 86400):
-            await respond(replace_original=False, response_type="ephemeral",
-                          text="This request was already confirmed; it runs once.")
-            return
         parsed = parse_or_usage(services, value["text"])
         if isinstance(parsed, UsageError):
             await respond(**response_payload(bk.error_message(parsed)), replace_original=True)
             return
-        if await services.policy.needs_approval(actor.user_id, parsed.operation, parsed.target):
-            impact = await impact_of(services, parsed, actor)
-            rendered = await request_approval(services, parsed, value["text"], actor, impact)
-            await respond(**response_payload(rendered), replace_original=True)
+        expected = typed_confirmation(parsed)
+        if expected is not None:  # the most destructive: the requester types the name in a modal first
+            view = typed_confirmation_view(value["text"], expected, actor, body.get("response_url", ""))
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
             return
-        await respond(replace_original=True, text=f":hourglass_flowing_sand: Running `/projects {value['text']}`…")
-        rendered = await run_confirmed(services, parsed, actor)
-        await respond(**response_payload(rendered), replace_original=True)
+        if not await asyncio.to_thread(services.audit.first_delivery, click_key(body, action), 86400):
+            await respond(replace_original=False, response_type="ephemeral",
+                          text="This request was already confirmed; it runs once.")
+            return
+        await proceed(services, parsed, value["text"], actor, Responder(respond))
 
     @app.action(CANCEL_ACTION)
     async def on_cancel(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:

@@ -6,12 +6,14 @@ import json
 import logging
 from typing import Any
 
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
 from bot import blocks as bk
 from bot.errors import OpError
 from bot.operations.base import Actor, OpRequest, Rendered
 from bot.operations.context import OpContext, Services
 from bot.operations.executor import execute
-from bot.operations.parser import ParsedCommand
+from bot.operations.parser import ParsedCommand, positional_fields
 from handlers.common import render_result
 
 log = logging.getLogger("projectops.confirm")
@@ -80,3 +82,65 @@ def decode_value(action: dict[str, Any]) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) and "text" in value and "user" in value else None
+
+
+#: Operations so destructive that the requester types the thing's name before they run.
+TYPED_CONFIRMATION = {"project.delete", "table.drop", "job.delete-data", "table.delete-data"}
+TYPED_CALLBACK = "projectops_typed_confirm"
+TYPED_BLOCK = "typed_name"
+
+
+def typed_confirmation(parsed: ParsedCommand) -> str | None:
+    """The name the requester must type (the operation's first argument), or None when a click suffices."""
+    op = parsed.operation
+    if op.name not in TYPED_CONFIRMATION:
+        return None
+    fields = positional_fields(op)
+    value = getattr(parsed.params, fields[0], None) if fields else None
+    return str(value) if value else None
+
+
+def typed_confirmation_view(text: str, expected: str, actor: Actor, response_url: str) -> dict[str, Any]:
+    metadata = json.dumps({"text": text, "user": actor.user_id, "channel": actor.channel_id,
+                           "team": actor.team_id, "response_url": response_url}, separators=(",", ":"))
+    return {
+        "type": "modal",
+        "callback_id": TYPED_CALLBACK,
+        "title": bk.plain("Confirm deletion", 24),
+        "submit": bk.plain("Delete", 24),
+        "close": bk.plain("Cancel", 24),
+        "private_metadata": metadata[:3000],
+        "blocks": [
+            bk.section(f":warning: `/projects {bk.clip(text, 200)}` cannot be undone."),
+            {"type": "input", "block_id": TYPED_BLOCK, "label": bk.plain(f"Type {bk.clip(expected, 100)} to confirm"),
+             "element": {"type": "plain_text_input", "action_id": "value"}},
+        ],
+    }
+
+
+class Responder:
+    """Where the answers of a confirmed request go: a Bolt `respond`, or a stored response_url."""
+
+    def __init__(self, respond: Any = None, response_url: str = "") -> None:
+        self._respond = respond
+        self._url = response_url
+
+    async def __call__(self, rendered: Rendered, replace: bool = True) -> None:
+        payload = {"text": bk.clip(rendered.text, 3000), "blocks": bk.fit_message(rendered.blocks),
+                   "replace_original": replace, "response_type": "ephemeral"}
+        if self._respond is not None:
+            await self._respond(**payload)
+        elif self._url:
+            await AsyncWebhookClient(self._url).send_dict(payload)
+
+
+async def proceed(services: Services, parsed: ParsedCommand, text: str, actor: Actor, send: Responder) -> None:
+    """After confirmation: send for approval where policy says so, else run it now."""
+    from handlers.approvals import request_approval
+
+    if await services.policy.needs_approval(actor.user_id, parsed.operation, parsed.target):
+        impact = await impact_of(services, parsed, actor)
+        await send(await request_approval(services, parsed, text, actor, impact))
+        return
+    await send(Rendered(text=f":hourglass_flowing_sand: Running `/projects {text}`…"))
+    await send(await run_confirmed(services, parsed, actor))

@@ -72,9 +72,28 @@ class Bot:
         """`/projects <text>` for a destructive operation, then click Confirm; returns the final answer."""
         prompt = self.run(text, user=user, channel=channel)
         assert any(b.get("block_id") == "projectops_confirmation" for b in prompt.get("blocks", [])), prompt
+        opened = len(self.slack.calls_to("views.open"))
         ack, rid = self.click(prompt, "projectops_confirm", user=user, channel=channel)
         assert ack.status_code == 200, ack.text
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not self.slack.response_posts(rid):
+            if len(self.slack.calls_to("views.open")) > opened:  # typed-name confirmation modal
+                self.type_confirmation(user=user)
+                break
+            time.sleep(0.02)
         return self.final_answer(rid)
+
+    def type_confirmation(self, user: str = "U0ADMIN", typed: str | None = None) -> httpx.Response:
+        """Submit the open typed-name confirmation modal with the name it asks for (or `typed`)."""
+        self.slack.wait_for_sync("views.open")
+        view = next(v for v in reversed(list(self.slack.views.values()))
+                    if v.get("callback_id") == "projectops_typed_confirm")
+        label = view["blocks"][1]["label"]["text"]
+        expected = label.removeprefix("Type ").removesuffix(" to confirm")
+        signed = self.requests.view_submission(view, user_id=user, values={"typed_name": {"value": typed or expected}})
+        response = self.post(signed)
+        assert response.status_code == 200, response.text
+        return response
 
     def run(self, text: str, user: str = "U0ADMIN", channel: str = "C0OPS") -> dict[str, Any]:
         """`/projects <text>`, asserting a plain 200 ack, and return the answer."""

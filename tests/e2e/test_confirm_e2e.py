@@ -75,3 +75,30 @@ def test_viewer_is_refused_without_a_prompt(bot: Bot, wipe: Operation) -> None:
     text = message_text(answer)
     assert "needs the *operator* role" in text and "<@U0OPERATOR>" in text
     assert bot.audit.query(AuditQuery(operation="thing.wipe"))[0]["outcome"] == "refused"
+
+
+DELETE = Operation(name="project.delete", kind=None, verb="thing delete", summary="delete a thing", params=WipeParams,
+                   risk=Risk.DESTRUCTIVE, run=run_wipe, render=lambda v, c: Rendered(f"Deleted {v}."))
+
+
+@pytest.fixture
+def delete_op(make_bot, demo_config_dict) -> Iterator[Bot]:
+    RUNS.clear()
+    REGISTRY.register(DELETE)
+    config = {**demo_config_dict, "approvals": {"required_for": []}}
+    with make_bot(config) as running:
+        yield running
+    REGISTRY.unregister(DELETE)
+
+
+def test_most_destructive_needs_the_name_typed(delete_op: Bot) -> None:
+    bot = delete_op
+    prompt = bot.run("thing delete omega")
+    _, rid = bot.click(prompt, "projectops_confirm")
+    bot.slack.wait_for_sync("views.open")
+    wrong = bot.type_confirmation(typed="omgea")
+    assert wrong.json()["response_action"] == "errors" and "Type omega exactly" in str(wrong.json()["errors"])
+    assert RUNS == []
+    bot.type_confirmation()
+    assert "Deleted omega." in message_text(bot.final_answer(rid))
+    assert RUNS == ["omega"]
