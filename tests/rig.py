@@ -83,6 +83,26 @@ class Bot:
             time.sleep(0.02)
         return self.final_answer(rid)
 
+    def approve(self, requester_answer: dict[str, Any], approver: str = "U0ADMIN",
+                channel: str = "C0OPS") -> dict[str, Any]:
+        """Click Approve (as `approver`) on the newest approval request in `channel`; returns the result posted in
+        its thread. `requester_answer` is what `confirm` returned ("needs a second person…")."""
+        assert "second person" in message_text(requester_answer), requester_answer
+        top = [m for m in self.slack.messages(channel) if any(
+            b.get("block_id", "").startswith("approval_") for b in m.get("blocks", []))]
+        assert top, f"no approval request in {channel}"
+        message = top[-1]
+        ack, _ = self.click(message, "projectops_approve", user=approver, channel=channel)
+        assert ack.status_code == 200, ack.text
+        reply = self.slack.wait_for_sync(
+            "chat.postMessage", lambda c: c.params.get("thread_ts") == message["ts"], timeout=30)
+        return reply.params
+
+    def confirm_and_approve(self, text: str, user: str = "U0OPERATOR", approver: str = "U0ADMIN",
+                            channel: str = "C0OPS") -> dict[str, Any]:
+        """A destructive command through the whole path: ask, confirm (typing the name where asked), approve."""
+        return self.approve(self.confirm(text, user=user, channel=channel), approver=approver, channel=channel)
+
     def type_confirmation(self, user: str = "U0ADMIN", typed: str | None = None) -> httpx.Response:
         """Submit the open typed-name confirmation modal with the name it asks for (or `typed`)."""
         self.slack.wait_for_sync("views.open")
