@@ -267,6 +267,17 @@ class AuditLog:
                 )
             )
 
+    def recent_same(self, entry: AuditEntry, within_seconds: float) -> dict[str, Any] | None:
+        """The newest started or succeeded row for the same person, operation, target and params, if recent."""
+        since = datetime.fromtimestamp(time.time() - within_seconds, UTC).isoformat().replace("+00:00", "Z")
+        params = json.dumps(entry.params, sort_keys=True, default=str)
+        with self._lock:
+            rows = list(self.db["audit"].rows_where(
+                "user = ? AND operation = ? AND target = ? AND params = ? AND at >= ? "
+                "AND outcome IN ('started', 'succeeded')",
+                [entry.user, entry.operation, entry.target, params, since], order_by="id desc", limit=1))
+        return rows[0] if rows else None
+
     def count(self) -> int:
         return self.db["audit"].count
 

@@ -17,6 +17,8 @@ log = logging.getLogger("projectops.executor")
 
 #: Longest any single operation may run before it is reported as timed out.
 OPERATION_TIMEOUT_SECONDS = 120.0
+#: A create repeated with identical params within this window (a retry, a double submit) runs once.
+IDEMPOTENCY_WINDOW_SECONDS = 600.0
 
 
 def audit_entry(request: OpRequest) -> AuditEntry:
@@ -84,6 +86,17 @@ async def execute(services: Services, request: OpRequest, timeout: float | None 
         audit_id = await asyncio.to_thread(services.audit.record, entry, "refused", str(error))
         return OpResult(request, audit_id, error=error)
 
+    if op.name.endswith(".create"):
+        earlier = await asyncio.to_thread(services.audit.recent_same, entry, IDEMPOTENCY_WINDOW_SECONDS)
+        if earlier is not None:
+            state = "is still running" if earlier["outcome"] == "started" else "already succeeded"
+            error = RefusedError(
+                f"The same create {state} (audit #{earlier['id']}, {earlier['at'][11:19]} UTC); "
+                "I did not send it again.",
+                "If you really want a second one, change the name.",
+            )
+            audit_id = await asyncio.to_thread(services.audit.record, entry, "refused", str(error))
+            return OpResult(request, audit_id, error=error)
     audit_id = await asyncio.to_thread(services.audit.start, entry)
     ctx = OpContext(services=services, actor=request.actor, target=target)
     started = time.monotonic()

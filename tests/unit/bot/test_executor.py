@@ -105,3 +105,20 @@ async def test_timeout_ends_as_failed(services: Services) -> None:
     result = await execute(services, request(make_op(run)), timeout=0.05)
     assert "took longer" in result.error.message
     assert services.audit.get(result.audit_id)["outcome"] == "failed"
+
+
+async def test_a_repeated_create_runs_once(services: Services) -> None:
+    calls = []
+
+    async def run(ctx, params):
+        calls.append(params.name)
+        return "created"
+
+    op = Operation(name="project.create", summary="create", params=Params, risk=Risk.WRITE, run=run,
+                   render=lambda v, c: Rendered(str(v)), kind="polaris")
+    first = await execute(services, request(op))
+    again = await execute(services, request(op))
+    assert first.ok and calls == ["p"]
+    assert again.error.kind == "refused" and f"audit #{first.audit_id}" in again.error.message
+    other = OpRequest(operation=op, actor=Actor(user_id="UOPS"), params=Params(name="q"), target="pol")
+    assert (await execute(services, other)).ok and calls == ["p", "q"]
