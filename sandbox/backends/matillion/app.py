@@ -381,6 +381,29 @@ async def list_environments(request: Request) -> Response:
     return await _list_children(request, lambda p: [e.to_json() for e in p.environments.values()])
 
 
+def _documented_shape(body: dict[str, Any]) -> dict[str, Any]:
+    """Accept the API reference's shape too: `defaultConnections` as `{"DWH": {"snowflake": name}}` and
+    `connectionOverrides` as `[{"connectionName", "connectionProperties": {key: {"value": v}}}]`."""
+    body = dict(body)
+    defaults = body.get("defaultConnections")
+    if isinstance(defaults, dict):
+        names: list[Any] = []
+        for value in defaults.values():
+            names.extend(value.values() if isinstance(value, dict) else [value])
+        body["defaultConnections"] = names
+    overrides = body.get("connectionOverrides")
+    if isinstance(overrides, list) and all(isinstance(o, dict) and "connectionName" in o for o in overrides):
+        keyed: dict[str, Any] = {}
+        for override in overrides:
+            props = override.get("connectionProperties")
+            if isinstance(props, dict):
+                props = {k: v["value"] if isinstance(v, dict) and "value" in v else v for k, v in props.items()}
+            rest = {k: v for k, v in override.items() if k not in ("connectionName", "connectionProperties")}
+            keyed[str(override["connectionName"])] = {**rest, "connectionProperties": props or {}}
+        body["connectionOverrides"] = keyed
+    return body
+
+
 def _override_checks(v: Violations, overrides: dict[str, Any]) -> None:
     for conn, override in overrides.items():
         if not isinstance(override, dict):
@@ -416,6 +439,7 @@ async def create_environment(request: Request) -> Response:
     body = await _json(request)
     if isinstance(body, Response):
         return body
+    body = _documented_shape(body)
     v = Violations()
     name = v.text(body, "name", max_len=255)
     description = v.text(body, "description", required=False, min_len=0, blank_ok=True)

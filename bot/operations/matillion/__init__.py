@@ -1,0 +1,5 @@
+"""Matillion DPC operations: project list / show / create / delete and guided provisioning (registered on import)."""
+
+from bot.operations.matillion import projects, provision
+
+__all__ = ["projects", "provision"]

@@ -1,0 +1,145 @@
+"""Multi-step provisioning records: which steps finished, which one failed and why, so a run can resume.
+
+Kept in the projectops SQLite file (the audit log's path) in its own `provisioning` table. A record
+holds only the non-secret plan: secrets are typed again when a run is resumed.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from bot.audit import utcnow_iso
+
+TABLE = "provisioning"
+STATUSES = ("running", "failed", "succeeded")
+
+
+@dataclass
+class Provisioning:
+    id: str
+    kind: str
+    target: str
+    requested_by: str
+    plan: dict[str, Any]
+    status: str = "running"
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)  # finished step -> what it made
+    failed_step: str = ""
+    error: str = ""
+    attempts: int = 1
+    created_at: str = ""
+    updated_at: str = ""
+
+    def done(self, step: str) -> bool:
+        return step in self.steps
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Provisioning:
+        return cls(
+            id=row["id"], kind=row["kind"], target=row["target"], requested_by=row["requested_by"],
+            plan=json.loads(row["plan"] or "{}"), status=row["status"], steps=json.loads(row["steps"] or "{}"),
+            failed_step=row["failed_step"] or "", error=row["error"] or "", attempts=row["attempts"] or 1,
+            created_at=row["created_at"], updated_at=row["updated_at"],
+        )
+
+
+class ProvisioningStore:
+    """Thread-safe; each call is one short transaction on its own connection to the SQLite file."""
+
+    def __init__(self, path: str) -> None:
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db = sqlite_utils.Database(conn)
+        self.db.execute("PRAGMA busy_timeout = 5000")
+        self._lock = threading.Lock()
+        with self._lock:
+            self.db[TABLE].create(
+                {"id": str, "kind": str, "target": str, "requested_by": str, "plan": str, "status": str,
+                 "steps": str, "failed_step": str, "error": str, "attempts": int, "created_at": str,
+                 "updated_at": str, "name": str},
+                pk="id", if_not_exists=True,
+            )
+            self.db[TABLE].create_index(["target", "name"], if_not_exists=True)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def create(self, kind: str, target: str, requested_by: str, plan: dict[str, Any]) -> Provisioning:
+        now = utcnow_iso()
+        record = Provisioning(id=f"{kind[:2]}-{secrets.token_hex(4)}", kind=kind, target=target,
+                              requested_by=requested_by, plan=plan, created_at=now, updated_at=now)
+        with self._lock:
+            self.db[TABLE].insert({
+                "id": record.id, "kind": kind, "target": target, "requested_by": requested_by,
+                "plan": json.dumps(plan, sort_keys=True), "status": "running", "steps": "{}", "failed_step": "",
+                "error": "", "attempts": 1, "created_at": now, "updated_at": now,
+                "name": str(plan.get("name") or "").casefold(),
+            })
+        return record
+
+    def get(self, record_id: str) -> Provisioning | None:
+        with self._lock:
+            rows = list(self.db[TABLE].rows_where("id = ?", [record_id]))
+        return Provisioning.from_row(rows[0]) if rows else None
+
+    def unfinished(self, target: str, name: str) -> Provisioning | None:
+        """The newest record for project `name` on `target` that did not succeed."""
+        with self._lock:
+            rows = list(self.db[TABLE].rows_where(
+                "target = ? AND name = ? AND status != 'succeeded'", [target, name.casefold()],
+                order_by="created_at desc", limit=1))
+        return Provisioning.from_row(rows[0]) if rows else None
+
+    def recent(self, target: str, limit: int = 10) -> list[Provisioning]:
+        with self._lock:
+            rows = list(self.db[TABLE].rows_where("target = ?", [target], order_by="created_at desc", limit=limit))
+        return [Provisioning.from_row(r) for r in rows]
+
+    def for_project(self, target: str, project_id: str) -> Provisioning | None:
+        for record in self.recent(target, 200):
+            if (record.steps.get("project") or {}).get("project_id") == project_id:
+                return record
+        return None
+
+    def _update(self, record: Provisioning, **values: Any) -> None:
+        record.updated_at = utcnow_iso()
+        with self._lock:
+            self.db[TABLE].update(record.id, {**values, "updated_at": record.updated_at})
+
+    def resume(self, record: Provisioning) -> None:
+        record.status, record.attempts = "running", record.attempts + 1
+        self._update(record, status="running", attempts=record.attempts)
+
+    def step_done(self, record: Provisioning, step: str, details: dict[str, Any]) -> None:
+        record.steps[step] = {**details, "at": utcnow_iso()}
+        self._update(record, steps=json.dumps(record.steps))
+
+    def step_failed(self, record: Provisioning, step: str, error: str) -> None:
+        record.status, record.failed_step, record.error = "failed", step, error
+        self._update(record, status="failed", failed_step=step, error=error)
+
+    def finish(self, record: Provisioning) -> None:
+        record.status, record.failed_step, record.error = "succeeded", "", ""
+        self._update(record, status="succeeded", failed_step="", error="")
+
+
+_stores: weakref.WeakKeyDictionary[Any, ProvisioningStore] = weakref.WeakKeyDictionary()
+_stores_lock = threading.Lock()
+
+
+def store_for(audit: Any) -> ProvisioningStore:
+    """The store sharing the audit log's SQLite file (one per audit log, closed with it)."""
+    with _stores_lock:
+        store = _stores.get(audit)
+        if store is None:
+            path = str(getattr(audit, "path", ":memory:"))
+            store = ProvisioningStore(path)
+            _stores[audit] = store
+            weakref.finalize(audit, store.close)
+        return store
