@@ -24,6 +24,8 @@ from bot.redact import scrub
 log = logging.getLogger("projectops.backends")
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: POST and PATCH may have taken effect behind a failing gateway: retry them only when surely not applied.
+NON_IDEMPOTENT = frozenset({"POST", "PATCH"})
 REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "x-correlation-id", "x-trace-id")
 
 
@@ -94,13 +96,14 @@ class HttpBackend:
                     await asyncio.sleep(self._backoff(attempt))
                     continue
                 raise BackendError(
-                    f"{self.backend} did not answer within {self.client.timeout.read:.0f} s.",
+                    f"{self.backend} did not answer within {self.client.timeout.read:g} s.",
                     "It may be overloaded; try again in a minute.",
                     backend=self.backend,
                     retryable=True,
                 ) from None
             except httpx.TransportError as exc:
-                if attempt < self.retry.attempts:
+                safe = method not in NON_IDEMPOTENT or isinstance(exc, httpx.ConnectError)
+                if attempt < self.retry.attempts and safe:
                     await asyncio.sleep(self._backoff(attempt))
                     continue
                 raise BackendError(
@@ -112,7 +115,8 @@ class HttpBackend:
             self.last_request_id = request_id_of(response)
             if response.status_code < 400:
                 return response
-            if response.status_code in RETRY_STATUSES and attempt < self.retry.attempts:
+            retryable = response.status_code == 429 or method not in NON_IDEMPOTENT
+            if response.status_code in RETRY_STATUSES and retryable and attempt < self.retry.attempts:
                 wait = retry_after_seconds(response)
                 if wait is None or wait > self.retry.max_retry_after:
                     wait = self._backoff(attempt) if wait is None else None

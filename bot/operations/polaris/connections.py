@@ -216,6 +216,18 @@ async def run_delete(ctx: OpContext, params: ConnectionParams) -> ConnectionDele
     return ConnectionDeleted(target_name(ctx), project, params.name)
 
 
+async def preview_delete(ctx: OpContext, params: ConnectionParams) -> str:
+    client, project = await project_of(ctx, params.project)
+    connection = await client.get_connection(project.uid, params.name)
+    jobs = await client.list_jobs(project.uid, connection=[connection.name], limit=100)
+    active = [j for j in jobs if j.active]
+    text = f"Deletes {connection.type} connection *{connection.name}* from {project.name}."
+    if jobs:
+        text += f" {len(jobs)} job(s) used it"
+        text += f"; :warning: {len(active)} still active, so Polaris will refuse until they stop." if active else "."
+    return text
+
+
 def render_deleted(result: ConnectionDeleted, ctx: OpContext) -> Rendered:
     text = f":wastebasket: Deleted connection *{result.name}* from {result.project.name}."
     return Rendered(text=text, blocks=[bk.section(text)])
@@ -223,6 +235,6 @@ def render_deleted(result: ConnectionDeleted, ctx: OpContext) -> Rendered:
 
 register(Operation(
     name="connection.delete", summary="delete a Polaris connection", params=ConnectionParams,
-    risk=Risk.DESTRUCTIVE, run=run_delete, render=render_deleted, kind=KIND,
+    risk=Risk.DESTRUCTIVE, run=run_delete, render=render_deleted, kind=KIND, preview=preview_delete,
     examples=("/projects connection delete polaris marketing-sandbox marketing-uploads",),
 ))

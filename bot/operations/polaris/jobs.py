@@ -22,6 +22,7 @@ from bot.operations.registry import register
 Health = Literal["ok", "warn", "error"]
 Execution = Literal["pending", "running", "completed", "idle", "canceled", "failed", "suspended", "unknown"]
 JobKind = Literal["batch", "delete_data", "drop_table", "restore_data", "streaming", "sql"]
+MAX_SHOWN = 80  # job lines in one message (each list stays inside Slack's 50 blocks)
 FULL_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -57,7 +58,7 @@ async def find_job(client: PolarisClient, project: Project, ref: str) -> Job:
     matches = [j for j in await client.list_jobs(project.uid, page_size=1000) if j.id.startswith(ref.lower())]
     if not matches:
         raise NotFoundError(f"No job in {project.name} has an id starting with `{ref}`.",
-                            f"`/projects job list polaris {project.name}` shows the jobs.")
+                            f"`/projects job list {client.target.name} {project.name}` shows the jobs.")
     if len(matches) > 1:
         raise UsageError(f"{len(matches)} jobs in {project.name} start with `{ref}`.", "Give more of the id.")
     return await client.get_job(project.uid, matches[0].id)
@@ -102,7 +103,8 @@ def render_list(result: JobList, ctx: OpContext) -> Rendered:
         counts[job.health.status] = counts.get(job.health.status, 0) + 1
     if jobs:
         blocks.append(bk.context("  ".join(f"{r.health_mark(h)} {n} {h}" for h, n in sorted(counts.items()))))
-    blocks += r.line_sections([r.job_line(j) for j in jobs] or ["No jobs match."])
+    shown, cut = r.truncated(jobs, "job", "Narrow with `--status`, `--health` or `--table`.", limit=MAX_SHOWN)
+    blocks += r.line_sections([r.job_line(j) for j in shown] or ["No jobs match."]) + cut
     if more:
         blocks.append(bk.context(f"Showing the {result.limit} most recently updated; narrow with `--status`, "
                                  "`--health`, `--table` or raise `--limit`."))
@@ -332,18 +334,34 @@ async def run_reset(ctx: OpContext, params: JobParams) -> JobChanged:
                       f"*{job.table}*; it re-reads from its `readFromPoint`.")
 
 
+async def preview_cancel(ctx: OpContext, params: JobParams) -> str:
+    client, project = await project_of(ctx, params.project)
+    job = await find_job(client, project, params.job)
+    return (f"Cancels {job.type} job `{job.id}` into *{job.table or '?'}* in {project.name} "
+            f"(now {job.execution_status}, started {r.when(job.started_timestamp)}). Rows it has not committed "
+            "are lost; a canceled job cannot be restarted.")
+
+
+async def preview_reset(ctx: OpContext, params: JobParams) -> str:
+    client, project = await project_of(ctx, params.project)
+    job = await find_job(client, project, params.job)
+    source = (job.source or {}).get("connectionName", "its source")
+    return (f"Resets streaming job `{job.id}` ({source} → *{job.table}*) to its read-from point: events may be "
+            "ingested again or skipped, depending on that point.")
+
+
 def render_changed(result: JobChanged, ctx: OpContext) -> Rendered:
     return Rendered(text=result.text, blocks=[bk.section(result.text)])
 
 
 register(Operation(
     name="job.cancel", summary="cancel a running Polaris ingestion job", params=JobParams,
-    risk=Risk.DESTRUCTIVE, run=run_cancel, render=render_changed, kind=KIND,
+    risk=Risk.DESTRUCTIVE, run=run_cancel, render=render_changed, kind=KIND, preview=preview_cancel,
     examples=("/projects job cancel polaris clickstream 5b1f2c3d",),
 ))
 register(Operation(
     name="job.reset", summary="reset a Polaris streaming job's offset to its read-from point", params=JobParams,
-    risk=Risk.DESTRUCTIVE, run=run_reset, render=render_changed, kind=KIND,
+    risk=Risk.DESTRUCTIVE, run=run_reset, render=render_changed, kind=KIND, preview=preview_reset,
     examples=("/projects job reset polaris analytics-prod 7a2c9e01",),
 ))
 
@@ -370,8 +388,19 @@ async def run_delete_data(ctx: OpContext, params: DeleteDataParams) -> JobStarte
     return JobStarted(target_name(ctx), project, job, f"Deleting {scope} from *{table.name}* in {project.name}")
 
 
+async def preview_delete_data(ctx: OpContext, params: DeleteDataParams) -> str:
+    client, project = await project_of(ctx, params.project)
+    table = await client.get_table(project.uid, params.table)
+    scope = ("*all* its rows" if params.all else "the rows in " + ", ".join(f"`{i}`" for i in params.interval))
+    return (f"Deletes {scope} from *{table.name}* in {project.name} (the table holds "
+            f"{r.human_bytes(table.total_data_size_bytes)}, {r.human_count(table.total_rows)} rows). "
+            "It cannot be undone.")
+
+
 register(Operation(
     name="job.delete-data", summary="delete rows of a Polaris table by time interval, or all of them",
     params=DeleteDataParams, risk=Risk.DESTRUCTIVE, run=run_delete_data, render=render_job_started, kind=KIND,
-    examples=("/projects job delete-data polaris clickstream bot_traffic --interval 2024-02-01/2024-03-01",),
+    preview=preview_delete_data,
+    examples=("/projects job delete-data polaris clickstream bot_traffic --interval 2024-02-01/2024-03-01",
+              "/projects job delete-data polaris clickstream bot_traffic --all"),
 ))

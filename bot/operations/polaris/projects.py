@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from bot import blocks as bk
 from bot.backends.polaris.models import SETTLES_INTO, Job, Project, Table
@@ -25,10 +25,10 @@ from bot.operations.polaris.common import (
 )
 from bot.operations.registry import register
 
-Region = Literal[
+REGIONS = (
     "us-east-1", "us-east-2", "eu-central-1", "eu-west-1", "us-west-2", "ap-northeast-2", "ap-south-1",
     "eastus", "germanywestcentral", "westus2",
-]
+)
 
 
 # ---------------------------------------------------------------- list
@@ -196,9 +196,16 @@ def render_change(change: ProjectChange, ctx: OpContext) -> Rendered:
 class ProjectCreateParams(PolarisParams):
     name: str = Field(min_length=1, max_length=128, description="the new project's name")
     plan: str = Field(default="starter", description="Polaris plan, e.g. starter, a.01")
-    region: Region | None = Field(default=None, description="region (default: the API's region)")
+    region: str | None = Field(default=None, description="region (default: the API's region)")
     deletion_protection: bool | None = None
     stop_protection: bool | None = None
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        if value is not None and value not in REGIONS:
+            raise ValueError(f"`{value}` is not a Polaris region; use one of {', '.join(REGIONS)}")
+        return value
 
 
 async def run_create(ctx: OpContext, params: ProjectCreateParams) -> ProjectChange:
@@ -255,6 +262,48 @@ register(Operation(
 ))
 
 
+async def impact_text(ctx: OpContext, ref: str, action: str) -> str:
+    """What pausing, stopping or deleting the project touches, read live."""
+    client, p = await project_of(ctx, ref)
+    tables, active, connections = await asyncio.gather(
+        client.list_tables(p.uid),
+        client.list_jobs(p.uid, execution_status=["pending", "running"], limit=100),
+        client.list_connections(p.uid),
+        return_exceptions=True,
+    )
+    lines = [f"*{p.name}* is {r.state_text(p.state)} · {p.spec.plan} · {p.spec.region} · "
+             f"{r.storage_text(p, with_bar=False)}, {r.human_bytes(p.status.deep_storage_bytes)} in deep storage."]
+    if isinstance(tables, list):
+        size = sum(t.total_data_size_bytes or 0 for t in tables)
+        rows = sum(t.total_rows or 0 for t in tables)
+        lines.append(f"{len(tables)} table(s): {r.human_bytes(size)}, {r.human_count(rows)} rows.")
+    if isinstance(active, list) and active:
+        lines.append(f":warning: {len(active)} active job(s) will stop: "
+                     + ", ".join(f"`{r.short_id(j.id)}` {j.type}" for j in active[:5]))
+    lines.append({
+        "pause": "Pausing stops queries and ingestion; the storage volume is kept.",
+        "stop": "Stopping removes the storage volume; data stays in deep storage, and resuming reloads it.",
+        "delete": "Deleting removes every table, job and connection"
+                  + (f" ({len(connections)} connection(s))" if isinstance(connections, list) else "")
+                  + ". It cannot be undone.",
+    }[action])
+    name = target_name(ctx)
+    if action in ("pause", "stop") and p.spec.stop_protection:
+        lines.append(f":lock: Stop protection is on, so Polaris will refuse: "
+                     f"`/projects update {name} {p.name} --no-stop-protection` first.")
+    if action == "delete" and p.spec.deletion_protection:
+        lines.append(f":lock: Deletion protection is on, so Polaris will refuse: "
+                     f"`/projects update {name} {p.name} --no-deletion-protection` first.")
+    return "\n".join(lines)
+
+
+def _preview(action: str) -> Any:
+    async def preview(ctx: OpContext, params: ProjectParams) -> str:
+        return await impact_text(ctx, params.project, action)
+
+    return preview
+
+
 def _state_op(desired: str, action: str) -> Any:
     async def run(ctx: OpContext, params: ProjectParams) -> ProjectChange:
         client, project = await project_of(ctx, params.project)
@@ -277,6 +326,7 @@ for _verb, _desired, _action, _risk, _summary in (
     register(Operation(
         name=f"project.{_verb}", summary=_summary, params=ProjectParams, risk=_risk,
         run=_state_op(_desired, _action), render=render_change, kind=KIND,
+        preview=_preview(_verb) if _risk is Risk.DESTRUCTIVE else None,
         examples=(f"/projects {_verb} polaris marketing-sandbox",),
     ))
 
@@ -290,5 +340,5 @@ async def run_delete(ctx: OpContext, params: ProjectParams) -> ProjectChange:
 register(Operation(
     name="project.delete", summary="delete a Polaris project with all its tables, jobs and connections",
     params=ProjectParams, risk=Risk.DESTRUCTIVE, run=run_delete, render=render_change, kind=KIND,
-    examples=("/projects delete polaris marketing-sandbox",),
+    preview=_preview("delete"), examples=("/projects delete polaris marketing-sandbox",),
 ))

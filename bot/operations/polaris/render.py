@@ -77,6 +77,8 @@ def bar(fraction: float, width: int = 10) -> str:
 def storage_text(project: Project, with_bar: bool = True) -> str:
     """`92.1 GB / 100 GB (92 %)` plus a bar, and a marker when nearly full."""
     status = project.status
+    if project.state == "stopped":
+        return f"storage volume removed · {human_bytes(status.deep_storage_bytes)} in deep storage"
     if status.max_bytes is None:
         return f"{human_bytes(status.current_bytes)} used"
     fraction = project.used_fraction or 0.0
@@ -112,7 +114,7 @@ def table_line(table: Table) -> str:
         table.type,
         human_bytes(table.total_data_size_bytes),
         f"{human_count(table.total_rows)} rows",
-        f"{table.segment_count if table.segment_count is not None else '?'} segments",
+        f"{table.segment_count:,} segments" if table.segment_count is not None else "? segments",
     ]
     if table.availability and table.availability != "available":
         parts.append(f":warning: {table.availability}")

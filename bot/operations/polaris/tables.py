@@ -13,6 +13,7 @@ from bot.backends.polaris.models import Job, Project, Table
 from bot.errors import UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
+from bot.operations.parser import args_to_fields
 from bot.operations.polaris import render as r
 from bot.operations.polaris.common import KIND, ProjectParams, project_of, target_name
 from bot.operations.registry import register
@@ -112,7 +113,7 @@ def render_show(detail: TableDetail, ctx: OpContext) -> Rendered:
         f"*Availability*\n{t.availability or '?'}",
         f"*Size*\n{r.human_bytes(t.total_data_size_bytes)}",
         f"*Rows*\n{r.human_count(t.total_rows)}",
-        f"*Segments*\n{t.segment_count if t.segment_count is not None else '?'}",
+        f"*Segments*\n{t.segment_count:,}" if t.segment_count is not None else "*Segments*\n?",
         f"*Partitioning*\n{t.partitioning_granularity or '?'} · {t.schema_mode or '?'} schema",
         f"*Version*\n{t.version}",
         f"*Modified*\n{r.when(t.modified_on_timestamp)}",
@@ -222,11 +223,30 @@ async def run_add_columns(ctx: OpContext, params: AddColumnsParams) -> TableChan
     return TableChanged(target_name(ctx), project, table, "updated", added=[c["name"] for c in columns])
 
 
-register(Operation(
+def parse_add_columns(args: list[str]) -> dict[str, Any]:
+    """Words after `<project> <table>` are columns: `... users email:string tier:string`."""
+    words: list[str] = []
+    options: list[str] = []
+    i = 0
+    while i < len(args):
+        if args[i].startswith("--"):
+            options.append(args[i])
+            if "=" not in args[i] and i + 1 < len(args):
+                i += 1
+                options.append(args[i])
+        else:
+            words.append(args[i])
+        i += 1
+    columns = [part for column in words[2:] for part in ("--column", column)]
+    return args_to_fields(ADD_COLUMNS, words[:2] + columns + options)
+
+
+ADD_COLUMNS = register(Operation(
     name="table.add-columns", summary="add columns to a Polaris table's schema",
     params=AddColumnsParams, risk=Risk.WRITE, run=run_add_columns, render=render_changed, kind=KIND,
-    positional=("project", "table", "column"),
-    examples=("/projects table add-columns polaris analytics-prod users email:string --column tier:string",),
+    parse_args=parse_add_columns,
+    usage_text="/projects table add-columns <target> <project> <table> <name:type> [<name:type> ...]",
+    examples=("/projects table add-columns polaris analytics-prod users email:string tier:string",),
 ))
 
 
@@ -248,6 +268,19 @@ async def run_drop(ctx: OpContext, params: TableParams) -> JobStarted:
     return JobStarted(target_name(ctx), project, job, what)
 
 
+async def preview_drop(ctx: OpContext, params: TableParams) -> str:
+    client, project = await project_of(ctx, params.project)
+    table = await client.get_table(project.uid, params.table)
+    jobs = await client.list_jobs(project.uid, table=table.name, execution_status=["pending", "running"], limit=50)
+    text = (f"Drops table *{table.name}* from {project.name} with all its data: "
+            f"{r.human_bytes(table.total_data_size_bytes)}, {r.human_count(table.total_rows)} rows, "
+            f"{table.segment_count or 0:,} segments. It cannot be undone.")
+    if jobs:
+        text += f"\n:warning: {len(jobs)} active job(s) write to it: " + ", ".join(
+            f"`{r.short_id(j.id)}` {j.type}" for j in jobs[:5])
+    return text
+
+
 def render_job_started(result: JobStarted, ctx: OpContext) -> Rendered:
     job = result.job
     text = f":hourglass_flowing_sand: {result.what}: job `{job.id}` is {job.execution_status}."
@@ -258,5 +291,5 @@ def render_job_started(result: JobStarted, ctx: OpContext) -> Rendered:
 register(Operation(
     name="table.drop", summary="drop a Polaris table and all its data (a drop_table job)",
     params=TableParams, risk=Risk.DESTRUCTIVE, run=run_drop, render=render_job_started, kind=KIND,
-    examples=("/projects table drop polaris clickstream bot_traffic",),
+    preview=preview_drop, examples=("/projects table drop polaris clickstream bot_traffic",),
 ))
