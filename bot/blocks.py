@@ -113,3 +113,17 @@ def table_lines(rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     return "```" + "\n".join(lines) + "```"
+
+
+def line_sections(lines: list[str], limit: int = SECTION_TEXT_MAX - 100) -> list[dict[str, Any]]:
+    """Pack lines into as few section blocks as Slack's text limit allows."""
+    chunks, current = [], ""
+    for line in lines:
+        line = clip(line, limit)
+        if current and len(current) + len(line) + 1 > limit:
+            chunks.append(current)
+            current = ""
+        current += line + "\n"
+    if current:
+        chunks.append(current)
+    return [section(c.rstrip("\n")) for c in chunks]

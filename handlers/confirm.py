@@ -42,7 +42,7 @@ async def confirmation_prompt(services: Services, parsed: ParsedCommand, text: s
     op = parsed.operation
     impact = await impact_of(services, parsed, actor)
     where = f" on `{parsed.target.name}`" if parsed.target else ""
-    summary = f":warning: *{op.summary.capitalize()}*{where}\n`/projects {text.strip()}`"
+    summary = f":warning: *{op.summary[:1].upper()}{op.summary[1:]}*{where}\n`/projects {text.strip()}`"
     blocks = [bk.section(summary)]
     if impact:
         blocks.append(bk.section(impact))

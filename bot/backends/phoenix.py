@@ -178,8 +178,11 @@ class PhoenixClient:
         await self.http.aclose()
 
     async def ping(self) -> str:
-        projects = await self.list_projects()
-        return f"{len(projects)} project{'s' if len(projects) != 1 else ''}"
+        """One page only, so a server with thousands of projects still answers quickly."""
+        payload = await self.http.get_json("/v1/projects", params={"limit": PAGE_SIZE})
+        count = len(payload.get("data") or [])
+        more = "+" if payload.get("next_cursor") else ""
+        return f"{count}{more} project{'s' if count != 1 or more else ''}"
 
     async def list_projects(self, name_contains: str | None = None, *, page_size: int = PAGE_SIZE,
                             limit: int | None = None) -> list[PhoenixProject]:

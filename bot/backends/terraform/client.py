@@ -260,12 +260,19 @@ class TerraformClient:
         else:
             path = f"{self._org_path}/workspaces/{quote(ref, safe='')}"
         try:
-            return TerraformWorkspace.from_resource((await self._get(path))["data"])
+            workspace = TerraformWorkspace.from_resource((await self._get(path))["data"])
         except NotFoundError as exc:
             raise NotFoundError(
                 f"Workspace `{ref}` was not found in `{self.organization}`, or your token may not see it.",
                 exc.hint, status=404, request_id=exc.request_id,
             ) from None
+        if workspace.organization and workspace.organization != self.organization:
+            raise NotFoundError(
+                f"Workspace `{ref}` belongs to organization `{workspace.organization}`, not `{self.organization}`.",
+                "Only workspaces of the target's organization can move into its projects.",
+                status=404,
+            )
+        return workspace
 
     async def move_workspaces(self, project_ref: str, workspace_refs: Sequence[str]) -> MovedWorkspaces:
         """Move workspaces into a project, all or nothing: every workspace is checked to exist first."""

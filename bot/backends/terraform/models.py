@@ -47,6 +47,7 @@ class TerraformWorkspace(BaseModel):
     id: str
     name: str
     project_id: str | None = None
+    organization: str | None = None
     resource_count: int | None = None
     execution_mode: str | None = None
     terraform_version: str | None = None
@@ -56,11 +57,14 @@ class TerraformWorkspace(BaseModel):
     @classmethod
     def from_resource(cls, resource: dict[str, Any]) -> TerraformWorkspace:
         attrs = resource.get("attributes") or {}
-        project = ((resource.get("relationships") or {}).get("project") or {}).get("data") or {}
+        relationships = resource.get("relationships") or {}
+        project = (relationships.get("project") or {}).get("data") or {}
+        organization = (relationships.get("organization") or {}).get("data") or {}
         return cls(
             id=resource["id"],
             name=attrs.get("name") or "",
             project_id=project.get("id"),
+            organization=organization.get("id"),
             resource_count=attrs.get("resource-count"),
             execution_mode=attrs.get("execution-mode"),
             terraform_version=attrs.get("terraform-version"),

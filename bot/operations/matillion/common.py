@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -38,15 +38,4 @@ async def report_progress(ctx: OpContext, text: str) -> None:
         await result
 
 
-def line_sections(lines: list[str], limit: int = 2900) -> list[dict[str, Any]]:
-    """Lines packed into as few sections as Slack's 3000-character limit allows."""
-    sections, current = [], ""
-    for line in lines:
-        line = bk.clip(line, limit)
-        if current and len(current) + len(line) + 1 > limit:
-            sections.append(bk.section(current))
-            current = ""
-        current += ("\n" if current else "") + line
-    if current:
-        sections.append(bk.section(current))
-    return sections
+line_sections = bk.line_sections  # shared packing of lines into sections

@@ -132,21 +132,7 @@ def job_line(job: Job) -> str:
     return text
 
 
-def line_sections(lines: list[str], limit: int = 2900) -> list[dict[str, Any]]:
-    """Pack lines into as few section blocks as Slack's 3000-character text limit allows."""
-    blocks: list[dict[str, Any]] = []
-    chunk: list[str] = []
-    size = 0
-    for line in lines:
-        line = bk.clip(line, limit)
-        if chunk and size + len(line) + 1 > limit:
-            blocks.append(bk.section("\n".join(chunk)))
-            chunk, size = [], 0
-        chunk.append(line)
-        size += len(line) + 1
-    if chunk:
-        blocks.append(bk.section("\n".join(chunk)))
-    return blocks
+line_sections = bk.line_sections  # shared packing of lines into sections
 
 
 def truncated(items: list[Any], noun: str, hint: str = "", limit: int = MAX_ITEMS) -> tuple[list[Any], list[dict]]:

@@ -180,13 +180,15 @@ async def test_resume_adopts_a_step_whose_answer_was_lost(services: Services, em
     assert len(project["environments"]) == 1
 
 
-async def test_a_retried_create_that_conflicts_adopts_its_own_first_attempt(
-    services: Services, emulator: httpx.ASGITransport
-) -> None:
-    # The environment is stored but its answer is a 504: the client retries, gets 409, finds it is ours.
+async def test_a_lost_answer_is_adopted_on_resume(services: Services, emulator: httpx.ASGITransport) -> None:
+    # The environment is stored but its answer is a 504. A POST is not retried blindly (it may have been
+    # applied), so the step is reported; resuming finds the environment already there and adopts it.
     await admin(emulator, "POST", "/_admin/fail", json={"step": "environments", "status": 504, "commit": True})
-    result = await provision(services, **snowflake("prov-retried"))
-    assert "found already done on Matillion: environment" in message_text({"blocks": rendered_ok(result).blocks})
+    failed = await provision(services, **snowflake("prov-retried"))
+    assert isinstance(failed.error, ProvisioningFailed) and "environment" in failed.error.message
+    resumed = await provision(services, resume=failed.error.record.id, private_key=SecretStr(KEY),
+                              passphrase=SecretStr("unit-pass-phrase"), git_access_token=SecretStr(PAT))
+    assert "found already done on Matillion: environment" in message_text({"blocks": rendered_ok(resumed).blocks})
     [project] = await projects_named(emulator, "prov-retried")
     assert len(project["environments"]) == 1
 

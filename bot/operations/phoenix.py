@@ -1,0 +1,209 @@
+"""Arize Phoenix project operations: list, show, create, update (description), delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot import blocks as bk
+from bot.backends.phoenix import DEFAULT_PROJECT, PhoenixClient, PhoenixProject
+from bot.errors import UsageError
+from bot.operations.base import Operation, Rendered, Risk
+from bot.operations.context import OpContext
+from bot.operations.registry import register
+
+KIND = "phoenix"
+MAX_LINES = 200
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+async def client_of(ctx: OpContext) -> PhoenixClient:
+    client = await ctx.client()
+    assert isinstance(client, PhoenixClient)
+    return client
+
+
+def target_name(ctx: OpContext) -> str:
+    return ctx.target.name if ctx.target else KIND
+
+
+def describe(project: PhoenixProject) -> str:
+    return bk.clip(project.description, 120) if project.description else "_no description_"
+
+
+# ---------------------------------------------------------------- list
+class ListParams(_Params):
+    name_contains: str | None = Field(default=None, description="only names containing this (any case)")
+
+
+@dataclass
+class PhoenixListing:
+    target: str
+    projects: list[PhoenixProject]
+    name_contains: str | None = None
+
+
+async def run_list(ctx: OpContext, params: ListParams) -> PhoenixListing:
+    projects = await (await client_of(ctx)).list_projects(name_contains=params.name_contains)
+    return PhoenixListing(target_name(ctx), projects, params.name_contains)
+
+
+def render_list(result: PhoenixListing, ctx: OpContext) -> Rendered:
+    title = f"Phoenix projects on {result.target} ({len(result.projects)})"
+    blocks: list[dict[str, Any]] = [bk.header(title)]
+    if result.name_contains:
+        blocks.append(bk.context(f"Names containing `{result.name_contains}`"))
+    if not result.projects:
+        blocks.append(bk.section("No projects match." if result.name_contains else "No projects yet."))
+    lines = [f"• *{p.name}* — {describe(p)} · `{p.id}`" for p in result.projects[:MAX_LINES]]
+    blocks += bk.line_sections(lines)
+    footer = f"`/projects show {result.target} <project>` for details."
+    if len(result.projects) > MAX_LINES:
+        footer = f"Showing {MAX_LINES} of {len(result.projects)}; narrow with `--name-contains`. " + footer
+    blocks.append(bk.context(footer))
+    return Rendered(text=title, blocks=bk.fit_message(blocks))
+
+
+register(Operation(
+    name="project.list", summary="list Phoenix projects", params=ListParams, risk=Risk.READ,
+    run=run_list, render=render_list, kind=KIND,
+    examples=("/projects list phoenix", "/projects list phoenix --name-contains chat"),
+))
+
+
+# ---------------------------------------------------------------- show
+class ShowParams(_Params):
+    project: str = Field(description="project name or id")
+
+
+@dataclass
+class PhoenixProjectView:
+    target: str
+    project: PhoenixProject
+    headline: str = ""
+
+
+async def run_show(ctx: OpContext, params: ShowParams) -> PhoenixProjectView:
+    return PhoenixProjectView(target_name(ctx), await (await client_of(ctx)).get_project(params.project))
+
+
+def project_blocks(view: PhoenixProjectView) -> list[dict[str, Any]]:
+    p = view.project
+    blocks: list[dict[str, Any]] = []
+    if view.headline:
+        blocks.append(bk.section(view.headline))
+    blocks.append(bk.section(fields=[
+        f"*Project*\n{p.name}", f"*Id*\n`{p.id}`", f"*Description*\n{describe(p)}", f"*Target*\n{view.target}",
+    ]))
+    return blocks
+
+
+def render_show(view: PhoenixProjectView, ctx: OpContext) -> Rendered:
+    blocks = project_blocks(view)
+    if view.project.name != "default":
+        blocks.append(bk.context(
+            f"Change: `/projects update {view.target} {view.project.name} --description \"...\"` · "
+            f"delete: `/projects delete {view.target} {view.project.name} --id {view.project.id}`"
+        ))
+    return Rendered(text=f"Phoenix project {view.project.name}", blocks=blocks)
+
+
+register(Operation(
+    name="project.show", summary="show one Phoenix project", params=ShowParams, risk=Risk.READ,
+    run=run_show, render=render_show, kind=KIND,
+    examples=("/projects show phoenix chatbot-prod", "/projects show phoenix UHJvamVjdDoy"),
+))
+
+
+# ---------------------------------------------------------------- create
+class CreateParams(_Params):
+    name: str = Field(description="new project name (no / ? #)")
+    description: str | None = Field(default=None, description="what the project is for")
+
+
+async def run_create(ctx: OpContext, params: CreateParams) -> PhoenixProjectView:
+    project = await (await client_of(ctx)).create_project(params.name, params.description)
+    headline = f":white_check_mark: Created Phoenix project *{project.name}*."
+    return PhoenixProjectView(target_name(ctx), project, headline)
+
+
+def render_changed(view: PhoenixProjectView, ctx: OpContext) -> Rendered:
+    return Rendered(text=view.headline.replace("*", ""), blocks=project_blocks(view))
+
+
+register(Operation(
+    name="project.create", summary="create a Phoenix project", params=CreateParams, risk=Risk.WRITE,
+    run=run_create, render=render_changed, kind=KIND,
+    examples=('/projects create phoenix my-proj --description "Support bot traces"',),
+))
+
+
+# ---------------------------------------------------------------- update
+class UpdateParams(_Params):
+    project: str = Field(description="project name or id")
+    description: str = Field(description="the new description (Phoenix names cannot change)")
+
+
+async def run_update(ctx: OpContext, params: UpdateParams) -> PhoenixProjectView:
+    project = await (await client_of(ctx)).update_project(params.project, params.description)
+    return PhoenixProjectView(target_name(ctx), project, f":pencil2: Updated Phoenix project *{project.name}*.")
+
+
+register(Operation(
+    name="project.update", summary="change a Phoenix project's description", params=UpdateParams,
+    risk=Risk.WRITE, run=run_update, render=render_changed, kind=KIND, positional=("project",),
+    examples=('/projects update phoenix rag-eval --description "Nightly RAG evaluations"',),
+))
+
+
+# ---------------------------------------------------------------- delete
+class DeleteParams(_Params):
+    project: str = Field(description="project name")
+    id: str | None = Field(default=None, description="its id, checked before deleting (ids are reused)")
+
+
+async def _expected(client: PhoenixClient, params: DeleteParams) -> tuple[str, str]:
+    """(id, name) to delete. An id alone is not enough: Phoenix hands freed ids to new projects."""
+    if params.id:
+        return params.id, params.project
+    project = await client.get_project(params.project)
+    if project.name != params.project:
+        raise UsageError(
+            "Name the Phoenix project to delete, not only its id: Phoenix reuses ids after deletes, "
+            "so an id alone could point at another project by the time you confirm.",
+            f"Type `/projects delete phoenix {project.name} --id {project.id}` if `{project.name}` is the one.",
+        )
+    return project.id, project.name
+
+
+async def run_delete(ctx: OpContext, params: DeleteParams) -> PhoenixProjectView:
+    client = await client_of(ctx)
+    expected_id, expected_name = await _expected(client, params)
+    deleted = await client.delete_project(expected_id, expected_name)
+    return PhoenixProjectView(target_name(ctx), deleted,
+                              f":wastebasket: Deleted Phoenix project *{deleted.name}* and all its traces.")
+
+
+async def preview_delete(ctx: OpContext, params: DeleteParams) -> str:
+    client = await client_of(ctx)
+    expected_id, expected_name = await _expected(client, params)
+    current = await client.get_project(expected_id)
+    if current.name == DEFAULT_PROJECT:
+        return ":no_entry: Phoenix never deletes its `default` project; confirming will change nothing."
+    if current.name != expected_name:
+        return (f":no_entry: Id `{expected_id}` now belongs to *{current.name}*, not *{expected_name}*; "
+                "confirming will change nothing.")
+    return (f"This deletes Phoenix project *{current.name}* (`{current.id}`) with all its traces, spans and "
+            "evaluations. It cannot be undone.")
+
+
+register(Operation(
+    name="project.delete", summary="delete a Phoenix project and all its traces", params=DeleteParams,
+    risk=Risk.DESTRUCTIVE, run=run_delete, render=render_changed, kind=KIND, preview=preview_delete,
+    examples=("/projects delete phoenix rag-eval", "/projects delete phoenix rag-eval --id UHJvamVjdDoz"),
+))

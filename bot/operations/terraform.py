@@ -1,0 +1,358 @@
+"""HCP Terraform project operations: list, show, create, update, delete, move-workspaces, workspaces."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot import blocks as bk
+from bot.backends.terraform import MovedWorkspaces, TerraformClient, TerraformProject, TerraformWorkspace
+from bot.backends.terraform.client import UNSET
+from bot.errors import NotFoundError, UsageError
+from bot.operations.base import Operation, Rendered, Risk
+from bot.operations.context import OpContext
+from bot.operations.registry import register
+
+KIND = "terraform"
+MAX_LINES = 200
+MAX_WORKSPACES_SHOWN = 25
+OFF = ("none", "off", "never")
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+async def client_of(ctx: OpContext) -> TerraformClient:
+    client = await ctx.client()
+    assert isinstance(client, TerraformClient)
+    return client
+
+
+def target_name(ctx: OpContext) -> str:
+    return ctx.target.name if ctx.target else KIND
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def project_line(p: TerraformProject) -> str:
+    parts = [f"• *{p.name}*"]
+    if p.workspace_count is not None:
+        parts.append(_plural(p.workspace_count, "workspace"))
+    if p.auto_destroy_activity_duration:
+        parts.append(f"auto-destroy {p.auto_destroy_activity_duration}")
+    if p.description:
+        parts.append(bk.clip(p.description, 90))
+    return " · ".join(parts) + f" · `{p.id}`"
+
+
+def workspace_line(w: TerraformWorkspace) -> str:
+    parts = [f"• *{w.name}*"]
+    if w.resource_count is not None:
+        parts.append(_plural(w.resource_count, "resource"))
+    if w.execution_mode:
+        parts.append(w.execution_mode)
+    if w.locked:
+        parts.append(":lock: locked")
+    return " · ".join(parts) + f" · `{w.id}`"
+
+
+def _duration(value: str | None) -> str | None:
+    return None if value is None or value.strip().lower() in OFF else value.strip()
+
+
+# ---------------------------------------------------------------- list
+class ListParams(_Params):
+    search: str | None = Field(default=None, description="names containing this (any case)")
+    names: list[str] = Field(default_factory=list, description="exact names; repeat or separate with commas")
+    sort: Literal["name", "-name"] | None = Field(default=None, description="name or -name")
+
+    @field_validator("names")
+    @classmethod
+    def _split(cls, value: list[str]) -> list[str]:
+        return [n.strip() for item in value for n in item.split(",") if n.strip()]
+
+
+@dataclass
+class TerraformListing:
+    target: str
+    organization: str
+    projects: list[TerraformProject]
+    filters: dict[str, str] = field(default_factory=dict)
+
+
+async def run_list(ctx: OpContext, params: ListParams) -> TerraformListing:
+    client = await client_of(ctx)
+    projects = await client.list_projects(search=params.search, names=params.names, sort=params.sort)
+    filters = {k: (", ".join(v) if isinstance(v, list) else str(v)) for k, v in params.model_dump().items() if v}
+    return TerraformListing(target_name(ctx), client.organization, projects, filters)
+
+
+def render_list(result: TerraformListing, ctx: OpContext) -> Rendered:
+    title = f"HCP Terraform projects in {result.organization} ({len(result.projects)})"
+    blocks: list[dict[str, Any]] = [bk.header(title)]
+    if result.filters:
+        blocks.append(bk.context("Filtered by " + ", ".join(f"{k} `{v}`" for k, v in result.filters.items())))
+    if not result.projects:
+        blocks.append(bk.section("No projects match." if result.filters else "No projects yet."))
+    blocks += bk.line_sections([project_line(p) for p in result.projects[:MAX_LINES]])
+    footer = f"`/projects show {result.target} <project>` for details and workspaces."
+    if len(result.projects) > MAX_LINES:
+        footer = f"Showing {MAX_LINES} of {len(result.projects)}; narrow with `--search`. " + footer
+    blocks.append(bk.context(footer))
+    return Rendered(text=title, blocks=bk.fit_message(blocks))
+
+
+register(Operation(
+    name="project.list", summary="list HCP Terraform projects", params=ListParams, risk=Risk.READ,
+    run=run_list, render=render_list, kind=KIND,
+    examples=("/projects list terraform", "/projects list terraform --search core --sort -name"),
+))
+
+
+# ---------------------------------------------------------------- show
+class ProjectParams(_Params):
+    project: str = Field(description="project name or id (prj-…)")
+
+
+@dataclass
+class TerraformProjectView:
+    target: str
+    project: TerraformProject
+    workspaces: list[TerraformWorkspace] | None = None
+    headline: str = ""
+
+
+async def run_show(ctx: OpContext, params: ProjectParams) -> TerraformProjectView:
+    client = await client_of(ctx)
+    project = await client.get_project(params.project)
+    return TerraformProjectView(target_name(ctx), project, await client.list_workspaces(project.id))
+
+
+def project_blocks(view: TerraformProjectView) -> list[dict[str, Any]]:
+    p = view.project
+    blocks: list[dict[str, Any]] = []
+    if view.headline:
+        blocks.append(bk.section(view.headline))
+    count = len(view.workspaces) if view.workspaces is not None else p.workspace_count
+    fields = [
+        f"*Project*\n{p.name}",
+        f"*Id*\n`{p.id}`",
+        f"*Workspaces*\n{count if count is not None else '?'}",
+        f"*Auto-destroy*\n{p.auto_destroy_activity_duration or 'off'}",
+    ]
+    if p.default_execution_mode:
+        fields.append(f"*Execution mode*\n{p.default_execution_mode}")
+    if p.created_at:
+        fields.append(f"*Created*\n{p.created_at[:10]}")
+    fields.append(f"*Description*\n{bk.clip(p.description, 500) if p.description else '_none_'}")
+    blocks.append(bk.section(fields=fields))
+    return blocks
+
+
+def render_show(view: TerraformProjectView, ctx: OpContext) -> Rendered:
+    blocks = project_blocks(view)
+    workspaces = view.workspaces or []
+    if workspaces:
+        lines = [workspace_line(w) for w in workspaces[:MAX_WORKSPACES_SHOWN]]
+        if len(workspaces) > MAX_WORKSPACES_SHOWN:
+            lines.append(f"…and {len(workspaces) - MAX_WORKSPACES_SHOWN} more: "
+                         f"`/projects workspaces {view.target} {view.project.id}`")
+        blocks += bk.line_sections(["*Workspaces*", *lines])
+    return Rendered(text=f"HCP Terraform project {view.project.name}", blocks=bk.fit_message(blocks))
+
+
+register(Operation(
+    name="project.show", summary="show an HCP Terraform project and its workspaces", params=ProjectParams,
+    risk=Risk.READ, run=run_show, render=render_show, kind=KIND,
+    examples=("/projects show terraform platform-core", "/projects show terraform prj-0sMkZ9o1CR5IdoEc"),
+))
+
+
+# ---------------------------------------------------------------- create
+class CreateParams(_Params):
+    name: str = Field(description="3-40 letters, digits, spaces, - or _")
+    description: str | None = Field(default=None, description="up to 256 characters")
+    auto_destroy: str | None = Field(default=None, description="destroy idle workspaces after e.g. 14d or 24h")
+
+
+async def run_create(ctx: OpContext, params: CreateParams) -> TerraformProjectView:
+    project = await (await client_of(ctx)).create_project(params.name, params.description,
+                                                           _duration(params.auto_destroy))
+    return TerraformProjectView(target_name(ctx), project,
+                                headline=f":white_check_mark: Created HCP Terraform project *{project.name}*.")
+
+
+def render_changed(view: TerraformProjectView, ctx: OpContext) -> Rendered:
+    return Rendered(text=view.headline.replace("*", ""), blocks=project_blocks(view))
+
+
+register(Operation(
+    name="project.create", summary="create an HCP Terraform project", params=CreateParams, risk=Risk.WRITE,
+    run=run_create, render=render_changed, kind=KIND,
+    examples=('/projects create terraform team-blue --description "Blue team" --auto-destroy 14d',),
+))
+
+
+# ---------------------------------------------------------------- update
+class UpdateParams(_Params):
+    project: str = Field(description="project name or id")
+    name: str | None = Field(default=None, description="a new name")
+    description: str | None = Field(default=None, description="a new description")
+    auto_destroy: str | None = Field(default=None, description="e.g. 14d or 24h; `none` turns it off")
+
+
+async def run_update(ctx: OpContext, params: UpdateParams) -> TerraformProjectView:
+    changes: dict[str, Any] = {}
+    if params.name is not None:
+        changes["name"] = params.name
+    if params.description is not None:
+        changes["description"] = params.description
+    if params.auto_destroy is not None:
+        changes["auto_destroy_activity_duration"] = _duration(params.auto_destroy)
+    if not changes:
+        raise UsageError("Nothing to change.", "Give `--name`, `--description` or `--auto-destroy`.")
+    project = await (await client_of(ctx)).update_project(params.project, **{
+        "name": changes.get("name", UNSET),
+        "description": changes.get("description", UNSET),
+        "auto_destroy_activity_duration": changes.get("auto_destroy_activity_duration", UNSET),
+    })
+    return TerraformProjectView(target_name(ctx), project,
+                                headline=f":pencil2: Updated HCP Terraform project *{project.name}*.")
+
+
+register(Operation(
+    name="project.update", summary="rename or change an HCP Terraform project", params=UpdateParams,
+    risk=Risk.WRITE, run=run_update, render=render_changed, kind=KIND, positional=("project",),
+    examples=("/projects update terraform ml-experiments --auto-destroy 7d",
+              '/projects update terraform team-blue --name "team blue" --description "Blue team"'),
+))
+
+
+# ---------------------------------------------------------------- delete
+async def run_delete(ctx: OpContext, params: ProjectParams) -> TerraformProjectView:
+    deleted = await (await client_of(ctx)).delete_project(params.project)
+    return TerraformProjectView(target_name(ctx), deleted, [],
+                                headline=f":wastebasket: Deleted HCP Terraform project *{deleted.name}*.")
+
+
+async def preview_delete(ctx: OpContext, params: ProjectParams) -> str:
+    client = await client_of(ctx)
+    project = await client.get_project(params.project)
+    workspaces = await client.list_workspaces(project.id)
+    if workspaces:
+        names = ", ".join(f"`{w.name}`" for w in workspaces[:10]) + (" …" if len(workspaces) > 10 else "")
+        return (f":no_entry: *{project.name}* (`{project.id}`) holds {_plural(len(workspaces), 'workspace')}: "
+                f"{names}. HCP Terraform will refuse to delete it; move them out first.")
+    return f"This deletes the empty HCP Terraform project *{project.name}* (`{project.id}`)."
+
+
+register(Operation(
+    name="project.delete", summary="delete an empty HCP Terraform project", params=ProjectParams,
+    risk=Risk.DESTRUCTIVE, run=run_delete, render=render_changed, kind=KIND, preview=preview_delete,
+    examples=("/projects delete terraform sandbox-playground",),
+))
+
+
+# ---------------------------------------------------------------- move-workspaces
+MOVE_USAGE = "/projects move-workspaces <target> <project> <workspace> [<workspace>...]"
+
+
+class MoveParams(_Params):
+    project: str = Field(description="destination project, name or id")
+    workspaces: list[str] = Field(min_length=1, description="workspace names or ids (ws-…)")
+
+
+def parse_move_args(args: list[str]) -> dict[str, Any]:
+    if any(a.startswith("--") for a in args):
+        raise UsageError("`move-workspaces` takes no options.", usage=MOVE_USAGE)
+    if len(args) < 2:
+        raise UsageError("Name the destination project and at least one workspace.", usage=MOVE_USAGE)
+    return {"project": args[0], "workspaces": args[1:]}
+
+
+async def run_move(ctx: OpContext, params: MoveParams) -> MovedWorkspaces:
+    return await (await client_of(ctx)).move_workspaces(params.project, params.workspaces)
+
+
+async def preview_move(ctx: OpContext, params: MoveParams) -> str:
+    client = await client_of(ctx)
+    destination = await client.get_project(params.project)
+    found = await asyncio.gather(*(client.get_workspace(w) for w in params.workspaces), return_exceptions=True)
+    missing = [ref for ref, item in zip(params.workspaces, found, strict=True) if isinstance(item, NotFoundError)]
+    sources = {item.project_id for item in found if isinstance(item, TerraformWorkspace)}
+    names = {}
+    for project_id in sources - {None, destination.id}:
+        try:
+            names[project_id] = (await client.get_project(project_id)).name
+        except NotFoundError:
+            names[project_id] = project_id
+    lines = [f"Moves into *{destination.name}* (`{destination.id}`):"]
+    for item in found:
+        if isinstance(item, TerraformWorkspace):
+            origin = "already there" if item.project_id == destination.id else f"from *{names.get(item.project_id)}*"
+            lines.append(f"• `{item.name}` {origin} · {_plural(item.resource_count or 0, 'resource')}")
+    if missing:
+        lines.append(f":no_entry: Not found: {', '.join(f'`{m}`' for m in missing)} — nothing will move.")
+    lines.append("Runs in these workspaces will use the destination project's settings, teams and variable sets.")
+    return bk.clip("\n".join(lines), bk.SECTION_TEXT_MAX)
+
+
+def render_move(result: MovedWorkspaces, ctx: OpContext) -> Rendered:
+    headline = (f":truck: Moved {_plural(len(result.workspaces), 'workspace')} into HCP Terraform project "
+                f"*{result.project.name}*.")
+    lines = [headline, *(workspace_line(w) for w in result.workspaces[:MAX_LINES])]
+    return Rendered(text=headline.replace("*", ""), blocks=bk.fit_message(bk.line_sections(lines)))
+
+
+register(Operation(
+    name="project.move-workspaces", summary="move workspaces into an HCP Terraform project (all or nothing)",
+    params=MoveParams, risk=Risk.DESTRUCTIVE, run=run_move, render=render_move, kind=KIND,
+    parse_args=parse_move_args, usage_text=MOVE_USAGE, preview=preview_move,
+    examples=("/projects move-workspaces terraform sandbox-playground scratch legacy-monolith",),
+))
+
+
+# ---------------------------------------------------------------- workspaces
+class WorkspacesParams(_Params):
+    project: str | None = Field(default=None, description="project name or id; all workspaces when omitted")
+
+
+@dataclass
+class WorkspaceListing:
+    target: str
+    organization: str
+    project: TerraformProject | None
+    workspaces: list[TerraformWorkspace]
+
+
+async def run_workspaces(ctx: OpContext, params: WorkspacesParams) -> WorkspaceListing:
+    client = await client_of(ctx)
+    project = await client.get_project(params.project) if params.project else None
+    workspaces = await client.list_workspaces(project.id if project else None)
+    return WorkspaceListing(target_name(ctx), client.organization, project, workspaces)
+
+
+def render_workspaces(result: WorkspaceListing, ctx: OpContext) -> Rendered:
+    where = f"project {result.project.name}" if result.project else result.organization
+    title = f"Workspaces in {where} ({len(result.workspaces)})"
+    blocks: list[dict[str, Any]] = [bk.header(title)]
+    if not result.workspaces:
+        blocks.append(bk.section("No workspaces."))
+    blocks += bk.line_sections([workspace_line(w) for w in result.workspaces[:MAX_LINES]])
+    if len(result.workspaces) > MAX_LINES:
+        blocks.append(bk.context(f"Showing {MAX_LINES} of {len(result.workspaces)}."))
+    return Rendered(text=title, blocks=bk.fit_message(blocks))
+
+
+register(Operation(
+    name="project.workspaces", summary="list HCP Terraform workspaces, of one project or all",
+    params=WorkspacesParams, risk=Risk.READ, run=run_workspaces, render=render_workspaces, kind=KIND,
+    positional=("project",),
+    examples=("/projects workspaces terraform platform-core", "/projects workspaces terraform"),
+))

@@ -1,0 +1,219 @@
+"""Phoenix servers for the client contract tests: the emulator, and the real `arize-phoenix` server.
+
+`phoenix_env` is parametrized: every test using it runs once against the emulator and once
+(marked slow) against real Phoenix servers, started on first use and shared by the session:
+one without auth, one with auth (admin secret as a bearer token plus a MEMBER user's API key),
+and one whose storage capacity is so small that inserts are refused with 507.
+
+The real server is installed into `.cache/phoenix-venv` (about 60 s and 850 MB the first time,
+then reused). Set `PROJECTOPS_PHOENIX_BIN` to use another `phoenix` executable.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from sandbox.backends.phoenix import create_app
+from sandbox.serving import free_port, serve_in_thread
+
+REPO = Path(__file__).resolve().parents[4]
+PHOENIX_VERSION = "20.26.1"
+PHOENIX_VENV = REPO / ".cache" / "phoenix-venv"
+INSTALL_TIMEOUT = 900
+START_TIMEOUT = 120
+
+
+@dataclass
+class PhoenixEnv:
+    """Where a Phoenix (real or emulated) answers, and with which tokens."""
+
+    kind: str  # "emulator" | "real"
+    url: str  # auth off
+    auth_url: str  # auth on
+    admin_token: str
+    member_token: str
+    full_url: str  # storage full: POST/PUT give 507
+    logs: list[Path] = field(default_factory=list)
+
+    @property
+    def real(self) -> bool:
+        return self.kind == "real"
+
+
+# ---------------------------------------------------------------- the emulator
+
+
+@pytest.fixture(scope="session")
+def phoenix_emulator_env() -> Iterator[PhoenixEnv]:
+    admin, member = f"admin-{uuid.uuid4().hex}", f"member-{uuid.uuid4().hex}"
+    app = Starlette(routes=[
+        Mount("/open", app=create_app(seed="empty")),
+        Mount("/auth", app=create_app(seed="empty", admin_token=admin, member_tokens=[member])),
+        Mount("/full", app=create_app(seed="empty", storage_full=True)),
+    ])
+    handle = serve_in_thread(app)
+    yield PhoenixEnv("emulator", f"{handle.url}/open", f"{handle.url}/auth", admin, member, f"{handle.url}/full")
+    handle.stop()
+
+
+# ---------------------------------------------------------------- the real server
+
+
+def phoenix_executable() -> Path:
+    """The `phoenix` CLI, installing `arize-phoenix` into the cached venv when needed."""
+    override = os.environ.get("PROJECTOPS_PHOENIX_BIN")
+    if override:
+        return Path(override)
+    exe = PHOENIX_VENV / "bin" / "phoenix"
+    marker = PHOENIX_VENV / ".projectops-installed"
+    if exe.exists() and marker.exists() and marker.read_text().strip() == PHOENIX_VERSION:
+        return exe
+    PHOENIX_VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(PHOENIX_VENV.parent / "phoenix-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another pytest process may be installing
+        if exe.exists() and marker.exists() and marker.read_text().strip() == PHOENIX_VERSION:
+            return exe
+        if not (PHOENIX_VENV / "bin" / "python").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(PHOENIX_VENV)], check=True)
+        result = subprocess.run(
+            [str(PHOENIX_VENV / "bin" / "pip"), "install", "-q", "--disable-pip-version-check",
+             f"arize-phoenix=={PHOENIX_VERSION}"],
+            capture_output=True, text=True, timeout=INSTALL_TIMEOUT,
+        )
+        if result.returncode != 0 or not exe.exists():
+            pytest.fail(f"could not install arize-phoenix=={PHOENIX_VERSION}:\n{result.stderr[-3000:]}")
+        marker.write_text(PHOENIX_VERSION)
+    return exe
+
+
+class PhoenixProcess:
+    """One `phoenix serve` on a free loopback port with its own temporary working directory."""
+
+    def __init__(self, exe: Path, name: str, extra_env: dict[str, str]) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"phoenix-{name}-"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = self.workdir / "server.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PHOENIX_", "OTEL_"))}
+        env.update({
+            "PHOENIX_WORKING_DIR": str(self.workdir),
+            "PHOENIX_HOST": "127.0.0.1",
+            "PHOENIX_PORT": str(self.port),
+            "PHOENIX_GRPC_PORT": str(free_port()),
+            "PHOENIX_TELEMETRY_ENABLED": "false",
+            **extra_env,
+        })
+        self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            [str(exe), "serve"], env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir,
+        )
+
+    def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"phoenix serve exited with {self.process.returncode}:\n{self.tail()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"phoenix serve did not become healthy within {timeout:.0f} s:\n{self.tail()}")
+
+    def tail(self, size: int = 3000) -> str:
+        try:
+            return self.log_path.read_text()[-size:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._log.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _secret() -> str:
+    """≥32 characters with a digit and a lowercase letter, as Phoenix requires."""
+    return "s3cret" + secrets.token_hex(20)
+
+
+def member_api_key(url: str, admin_token: str) -> str:
+    """Create a MEMBER user, log in as them and mint a user API key (notes/backends.md 1e)."""
+    email, password = f"member-{uuid.uuid4().hex[:8]}@example.com", "Member-pass-" + secrets.token_hex(6)
+    with httpx.Client(base_url=url, timeout=20) as http:
+        created = http.post(
+            "/v1/users",
+            headers={"Authorization": f"Bearer {admin_token}"},
+            json={"user": {"email": email, "username": email.split("@")[0], "role": "MEMBER",
+                           "auth_method": "LOCAL", "password": password},
+                  "send_welcome_email": False},
+        )
+        created.raise_for_status()
+        http.post("/auth/login", json={"email": email, "password": password}).raise_for_status()
+        key = http.post("/v1/user/api_keys", json={"data": {"name": "projectops-tests"}})
+        key.raise_for_status()
+        return key.json()["data"]["key"]
+
+
+@pytest.fixture(scope="session")
+def real_phoenix_env() -> Iterator[PhoenixEnv]:
+    if os.environ.get("PROJECTOPS_SKIP_REAL_PHOENIX"):
+        pytest.skip("PROJECTOPS_SKIP_REAL_PHOENIX is set")
+    exe = phoenix_executable()
+    admin_token = _secret()
+    servers = {
+        "open": PhoenixProcess(exe, "open", {}),
+        "auth": PhoenixProcess(exe, "auth", {
+            "PHOENIX_ENABLE_AUTH": "true",
+            "PHOENIX_SECRET": _secret(),
+            "PHOENIX_ADMIN_SECRET": admin_token,
+            "PHOENIX_DISABLE_RATE_LIMIT": "true",
+        }),
+        "full": PhoenixProcess(exe, "full", {
+            "PHOENIX_DATABASE_ALLOCATED_STORAGE_CAPACITY_GIBIBYTES": "0.0001",
+            "PHOENIX_DATABASE_USAGE_INSERTION_BLOCKING_THRESHOLD_PERCENTAGE": "50",
+        }),
+    }
+    try:
+        with ThreadPoolExecutor(len(servers)) as pool:
+            for future in [pool.submit(s.wait_healthy) for s in servers.values()]:
+                future.result()
+        member = member_api_key(servers["auth"].url, admin_token)
+        yield PhoenixEnv("real", servers["open"].url, servers["auth"].url, admin_token, member,
+                         servers["full"].url, [s.log_path for s in servers.values()])
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+# ---------------------------------------------------------------- both
+
+
+@pytest.fixture(params=["emulator", pytest.param("real", marks=pytest.mark.slow)])
+def phoenix_env(request: pytest.FixtureRequest) -> PhoenixEnv:
+    """The same contract, run against the emulator and against the real server."""
+    return request.getfixturevalue(f"{'phoenix_emulator' if request.param == 'emulator' else 'real_phoenix'}_env")
