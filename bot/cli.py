@@ -76,9 +76,10 @@ def run(
         if not env.slack_app_token.get_secret_value().startswith("xapp-"):
             fail("SLACK_APP_TOKEN must be an app-level token (xapp-…) with connections:write.")
         typer.echo("projectops: Socket Mode", err=True)
-        handler = AsyncSocketModeHandler(project.bolt, env.slack_app_token.get_secret_value())
+        app_token = env.slack_app_token.get_secret_value()
 
         async def socket_mode() -> None:
+            handler = AsyncSocketModeHandler(project.bolt, app_token)  # needs the running loop
             background = start_background(project)  # keep references: tasks must not be collected
             try:
                 await handler.start_async()
@@ -147,44 +148,21 @@ def emulate(
 def demo(
     port: Annotated[int, typer.Option(help="Port of the Slack emulator / playground.")] = 8600,
 ) -> None:
-    """Emulated back ends, the Slack emulator and the bot, all on 127.0.0.1; Ctrl-C stops everything."""
-    from bot.app import build, http_app
-    from sandbox.backends.server import create_emulators_app, demo_config, emulator_apps
-    from sandbox.serving import free_port, serve_in_thread
-    from sandbox.slack import SlackEmulator
+    """Emulated back ends, the Slack emulator with the playground page and the bot; Ctrl-C stops everything."""
+    from bot.demo import SIGNING_SECRET, start_demo
 
     setup_logging("warning")
-    workdir = Path(os.environ.get("PROJECTOPS_DEMO_DIR", ".demo"))
-    workdir.mkdir(exist_ok=True)
-    backends = serve_in_thread(create_emulators_app("demo"))
-    config_path = workdir / "config.yml"
-    config_path.write_text(yaml.safe_dump(demo_config(backends.url, sorted(emulator_apps("empty")))))
-    slack = SlackEmulator()
-    slack_server = serve_in_thread(slack.app, port=port)
-    slack.base_url = slack_server.url
-    env = Env(
-        slack_bot_token="xoxb-demo-token",
-        slack_signing_secret="demo-signing-secret",
-        slack_api_url=slack_server.url + "/api/",
-        projectops_config=config_path,
-        projectops_db=workdir / "projectops.db",
-    )
-    project = build(env, load_config(config_path))
-    bot_port = free_port()
-    bot = serve_in_thread(http_app(project), port=bot_port)
-    if hasattr(slack, "connect_app"):
-        slack.connect_app(bot.url + "/slack/events", "demo-signing-secret")
-    typer.echo(f"projectops demo: Slack emulator and playground at {slack_server.url}")
-    typer.echo(f"  bot        {bot.url}/slack/events  (signing secret: demo-signing-secret)")
-    typer.echo(f"  back ends  {backends.url}/{{polaris,phoenix,terraform,matillion}}")
-    typer.echo(f"  config     {config_path}")
+    running = start_demo(Path(os.environ.get("PROJECTOPS_DEMO_DIR", ".demo")), port=port)
+    typer.echo(f"projectops demo: open the playground at {running.url}")
+    typer.echo(f"  bot        {running.bot_url}/slack/events  (signing secret: {SIGNING_SECRET})")
+    typer.echo(f"  back ends  {running.backends_url}/{{polaris,phoenix,terraform,matillion}}")
+    typer.echo(f"  config     {running.config_path}")
     typer.echo("Ctrl-C stops everything.")
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stop.wait()
-    for server in (bot, slack_server, backends):
-        server.stop()
+    running.stop()
 
 
 def main() -> None:

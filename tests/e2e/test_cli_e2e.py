@@ -78,3 +78,25 @@ def test_run_http_answers_a_signed_help(slack: SlackEmulator, tmp_path: Path) ->
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_socket_mode_answers_help(slack: SlackEmulator, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROJECTOPS_"))}
+    env.update(SLACK_BOT_TOKEN="xoxb-socket-test", SLACK_SIGNING_SECRET="unused-in-socket-mode",
+               SLACK_APP_TOKEN="xapp-1-A0PROJECTOPS-socket-test", SLACK_API_URL=slack.api_url,
+               PROJECTOPS_DB=str(tmp_path / "socket.db"))
+    process = subprocess.Popen([*PROJECTOPS, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not slack.socket_mode.connected:
+            assert time.monotonic() < deadline and process.poll() is None, "projectops did not connect"
+            time.sleep(0.1)
+        payload = {"team_id": "T0TEAM", "channel_id": "C0OPS", "user_id": "U0ADMIN", "command": "/projects",
+                   "text": "help", "response_url": slack.response_url("socket1"), "trigger_id": "1.2.abc"}
+        envelope_id = slack.socket_mode.send("slash_commands", payload)
+        call = slack.wait_for_sync("response_url", lambda c: c.path == "/response_url/socket1", 10)
+        assert "/projects whoami" in str(call.params["blocks"])
+        assert envelope_id in slack.socket_mode.acks
+    finally:
+        process.terminate()
+        process.wait(10)
