@@ -85,9 +85,11 @@ def render_help(result: HelpResult, ctx: OpContext) -> Rendered:
         seen: dict[str, Operation] = {}
         for op in sorted(ops, key=lambda o: o.command):
             seen.setdefault(op.command, op)
-        lines = [f"`/projects {cmd}` — {op.summary}{RISK_MARK[op.risk]}" for cmd, op in seen.items()]
+        targets = [t.name for t in ctx.config.targets_of(group)] if group != "general" else []
+        where = f" {targets[0]}" if len(targets) == 1 else " <target>" if targets else ""
+        lines = [f"`/projects {cmd}{where}` — {op.summary}{RISK_MARK[op.risk]}" for cmd, op in seen.items()]
         title = "General" if group == "general" else group.capitalize()
-        blocks.append(bk.section(f"*{title}*\n" + "\n".join(lines)))
+        blocks += bk.line_sections([f"*{title}*", *lines])
     blocks.append(bk.context("`/projects help <command>` shows its arguments and examples."))
     return Rendered(text="projectops commands", blocks=bk.fit_message(blocks))
 
