@@ -95,10 +95,12 @@ def build(env: Env, config: AppConfig, *, audit: AuditLog | None = None) -> Proj
 
 
 def start_background(project: ProjectOps) -> list[asyncio.Task]:
-    """Long-running duties of a running app (expiring approvals)."""
+    """Long-running duties of a running app (expiring approvals, scheduled digests and alerts)."""
+    from bot.scheduler import start_scheduler
     from handlers.approvals import sweep_forever
 
-    return [asyncio.create_task(sweep_forever(project.services), name="approval-expiry")]
+    return [asyncio.create_task(sweep_forever(project.services), name="approval-expiry"),
+            start_scheduler(project.services)]
 
 
 def http_app(project: ProjectOps) -> Starlette:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.operations.context import Services
-from handlers import actions, approvals, commands, events, home, views
+from handlers import actions, approvals, commands, events, home, options, views
 
 
 def register_listeners(app: AsyncApp, services: Services) -> None:
@@ -15,3 +15,4 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
     approvals.register(app, services)
     views.register(app, services)
     home.register(app, services)
+    options.register(app, services)

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks as bk
@@ -25,8 +26,18 @@ from handlers.confirm import (
     typed_confirmation_view,
 )
 
+#: The button under read results that posts the same blocks in the channel for everyone.
+SHARE_ACTION = "projectops_share"
+SHARE_BLOCK = "projectops_share"
+
 #: Buttons whose value is a `/projects` command text to run again as the clicker (paging, refresh).
 RERUN_ACTION = re.compile(r"^projectops_rerun(_\w+)?$")
+
+
+def with_share_button(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Read results end with a "Share in channel" button (the message stays within 50 blocks)."""
+    kept = bk.fit_message(blocks)[: bk.MAX_MESSAGE_BLOCKS - 1]
+    return [*kept, bk.actions(bk.button("Share in channel", SHARE_ACTION, value="share"), block_id=SHARE_BLOCK)]
 
 
 def actor_from_action(body: dict[str, Any]) -> Actor:
@@ -95,6 +106,21 @@ def register(app: AsyncApp, services: Services) -> None:
                            operation="confirm.cancel", params={"text": value["text"][:500]})
         await asyncio.to_thread(services.audit.record, entry, "refused", "cancelled by the requester")
         await respond(replace_original=True, text=f"Cancelled by <@{actor.user_id}>: `/projects {value['text']}`")
+
+    @app.action(SHARE_ACTION)
+    async def on_share(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+        """Post the same result in the channel, saying who shared it."""
+        await ack()
+        actor = actor_from_action(body)
+        message = body.get("message") or {}
+        blocks = [b for b in message.get("blocks") or [] if b.get("block_id") != SHARE_BLOCK]
+        shared = [*blocks[: bk.MAX_MESSAGE_BLOCKS - 1], bk.context(f"Shared by <@{actor.user_id}>")]
+        try:
+            await client.chat_postMessage(channel=actor.channel_id, text=message.get("text") or "Shared result",
+                                          blocks=shared)
+        except SlackApiError as exc:
+            await respond(replace_original=False, response_type="ephemeral",
+                          text=f"I could not post in this channel ({exc.response.get('error')}); invite me first.")
 
     @app.action(RERUN_ACTION)
     async def on_rerun(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:

@@ -6,13 +6,18 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks as bk
 from bot.errors import UsageError
-from bot.operations.base import Actor, Risk
+from bot.operations.base import Actor, OpRequest, Risk
 from bot.operations.context import Services
-from handlers.common import parse_or_usage, record_bad_input, response_payload, run_parsed
+from bot.operations.executor import execute
+from handlers.actions import with_share_button
+from handlers.common import parse_or_usage, record_bad_input, render_result, response_payload
 from handlers.confirm import confirmation_prompt
+from handlers.progress import LIVE_OPERATIONS
+from handlers.views import open_create, open_edit, open_edit_picker, run_live
 
 log = logging.getLogger("projectops.commands")
 
@@ -31,9 +36,26 @@ def actor_from_command(body: dict[str, Any]) -> Actor:
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.command(COMMAND)
-    async def projects_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def projects_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
+                               client: AsyncWebClient) -> None:
         text = body.get("text", "") or ""
         actor = actor_from_command(body)
+        words = text.split()
+        if words in (["create"], ["new"]):  # no arguments: the create modal, before any back-end call
+            await ack()
+            await open_create(services, client, body["trigger_id"], actor)
+            return
+        if words and words[0] == "edit":
+            if len(words) not in (1, 3):
+                await ack(text="Usage: `/projects edit <target> <project>` opens a form with its current values; "
+                               "`/projects edit` lets you pick them.")
+                return
+            await ack()
+            if len(words) == 1:
+                await open_edit_picker(client, body["trigger_id"], actor)
+            else:
+                await open_edit(services, client, body["trigger_id"], actor, words[1], words[2])
+            return
         parsed = parse_or_usage(services, text)
         if isinstance(parsed, UsageError):
             # Bad input is answered in the ack itself: instant, and no back end is involved.
@@ -48,5 +70,17 @@ def register(app: AsyncApp, services: Services) -> None:
             if decision.allowed:  # a refusal goes through the choke point below and is audited there
                 await respond(**response_payload(await confirmation_prompt(services, parsed, text, actor)))
                 return
-        rendered = await run_parsed(services, parsed, actor)
-        await respond(**response_payload(rendered))
+        if op.qualified_name in LIVE_OPERATIONS and parsed.target is not None:  # a message updated in place
+            request = OpRequest(operation=op, actor=actor, params=parsed.params, target=parsed.target.name)
+            subject = getattr(parsed.params, "name", "") or getattr(parsed.params, "project", "")
+            title = f"{op.command.capitalize()} {subject} on {parsed.target.name}"
+            rendered, _ = await run_live(services, client, request, actor.channel_id, title)
+            await respond(**response_payload(rendered))
+            return
+        request = OpRequest(operation=op, actor=actor, params=parsed.params,
+                            target=parsed.target.name if parsed.target else None)
+        result = await execute(services, request)
+        payload = response_payload(render_result(services, result))
+        if op.risk is Risk.READ and op.kind is not None and result.ok:  # read results can be shared in channel
+            payload["blocks"] = with_share_button(payload["blocks"])
+        await respond(**payload)

@@ -65,13 +65,14 @@ async def confirmation_prompt(services: Services, parsed: ParsedCommand, text: s
     return Rendered(text=f"Confirm: /projects {text.strip()}", blocks=blocks)
 
 
-async def run_confirmed(services: Services, parsed: ParsedCommand, actor: Actor) -> Rendered:
+async def run_confirmed(services: Services, parsed: ParsedCommand, actor: Actor, progress: Any = None) -> Rendered:
     request = OpRequest(
         operation=parsed.operation,
         actor=actor,
         params=parsed.params,
         target=parsed.target.name if parsed.target else None,
         confirmed_by=actor.user_id,
+        progress=progress,
     )
     return render_result(services, await execute(services, request))
 
@@ -142,5 +143,13 @@ async def proceed(services: Services, parsed: ParsedCommand, text: str, actor: A
         impact = await impact_of(services, parsed, actor)
         await send(await request_approval(services, parsed, text, actor, impact))
         return
-    await send(Rendered(text=f":hourglass_flowing_sand: Running `/projects {text}`…"))
-    await send(await run_confirmed(services, parsed, actor))
+    running = f":hourglass_flowing_sand: Running `/projects {text}`…"
+    await send(Rendered(text=running))
+    seen: list[str] = []
+
+    async def progress(line: str) -> None:  # the same message, updated in place as the state moves
+        if not seen or seen[-1] != line:
+            seen.append(line)
+            await send(Rendered(text=f"{running} {line}"))
+
+    await send(await run_confirmed(services, parsed, actor, progress))

@@ -1,4 +1,5 @@
-"""App Home: a per-user page with the user's role, the targets and their own recent actions."""
+"""App Home: a per-user dashboard: targets and whether they answer, project counts, projects near their storage
+limit, unhealthy Polaris jobs, the user's recent actions and the approvals waiting on them."""
 
 from __future__ import annotations
 
@@ -11,29 +12,104 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks as bk
 from bot.audit import AuditQuery
+from bot.operations.base import Actor, OpRequest
 from bot.operations.context import Services
+from bot.operations.executor import execute
 
 log = logging.getLogger("projectops.home")
 
+NEAR_FULL = 0.8  # share of max storage from which a project is listed as near its limit
+MAX_JOB_PROJECTS = 10  # Polaris projects whose unhealthy jobs are read for the dashboard
+MAX_LINES = 15
+HOME_TIMEOUT = 8.0
+
+
+async def _run(services: Services, actor: Actor, name: str, kind: str | None, target: str | None,
+               params: dict[str, Any] | None = None) -> Any:
+    """One READ operation through the choke point; None when it is missing, refused or failed."""
+    op = services.registry.get(name, kind)
+    if op is None:
+        return None
+    request = OpRequest(operation=op, actor=actor, params=op.params.model_validate(params or {}), target=target)
+    result = await execute(services, request, timeout=HOME_TIMEOUT)
+    return result.value if result.ok else None
+
+
+async def _polaris(services: Services, actor: Actor, target: str) -> tuple[list[str], list[str]]:
+    """Lines for projects near their storage limit, and for unhealthy jobs, on one Polaris target."""
+    listing = await _run(services, actor, "project.list", "polaris", target)
+    projects = getattr(listing, "projects", None) or []
+    near = []
+    for p in projects:
+        used, most = p.status.current_bytes or 0, p.status.max_bytes or 0
+        if most and used / most >= NEAR_FULL:
+            near.append(f"• *{p.name}* on `{target}`: {used / most:.0%} of its storage")
+    running = [p for p in projects if p.state == "running"][:MAX_JOB_PROJECTS]
+    found = await asyncio.gather(*(_run(services, actor, "job.list", "polaris", target,
+                                        {"project": p.name, "health": ["warn", "error"], "limit": 5})
+                                   for p in running))
+    jobs = []
+    for p, listed in zip(running, found, strict=True):
+        for job in getattr(listed, "jobs", None) or []:
+            reason = bk.clip(job.health.message or job.health.code or job.health.status, 80)
+            jobs.append(f"• `{job.id[:8]}` {job.type} in *{p.name}* (`{target}`): {reason}")
+    return near, jobs
+
+
+async def _approvals(services: Services, user_id: str) -> list[str]:
+    store = services.approvals
+    if store is None:
+        return []
+    lines = []
+    for a in await asyncio.to_thread(store.pending_for, 20):
+        target = services.config.target(a.target) if a.target else None
+        if a.requester != user_id and await services.policy.can_approve(user_id, target):
+            lines.append(f"• <@{a.requester}> asks `/projects {bk.clip(a.command, 200)}`"
+                         + (f" in <#{a.request_channel}>" if a.request_channel else ""))
+    return lines
+
 
 async def home_view(services: Services, user_id: str) -> dict[str, Any]:
-    role = await services.policy.role_of(user_id)
-    rows = await asyncio.to_thread(services.audit.query, AuditQuery(user=user_id, limit=10))
-    targets = services.config.targets.values()
+    actor = Actor(user_id=user_id, surface="home")
+    polaris_targets = [t.name for t in services.config.targets.values() if t.kind == "polaris"]
+    role, statuses, listings, approvals, rows, *polaris = await asyncio.gather(
+        services.policy.role_of(user_id),
+        _run(services, actor, "targets", None, None),
+        _run(services, actor, "project.list", None, None),
+        _approvals(services, user_id),
+        asyncio.to_thread(services.audit.query, AuditQuery(user=user_id, limit=60)),
+        *(_polaris(services, actor, t) for t in polaris_targets),
+    )
+    counts = {t.target: t for t in listings or []}
+    target_lines = []
+    for s in statuses or []:
+        listed = counts.get(s.name)
+        count = f" · {len(listed.projects)} projects" if listed is not None and listed.ok else ""
+        mark = ":large_green_circle:" if s.ok else ":red_circle:"
+        target_lines.append(f"{mark} *{s.name}* · {s.kind}{count} · {bk.clip(s.detail, 120)}")
+    near = [line for n, _ in polaris for line in n]
+    jobs = [line for _, j in polaris for line in j]
+    mine = [r for r in rows if r.get("surface") != "home"][:10]
+
+    def listing(title: str, lines: list[str], empty: str) -> list[dict[str, Any]]:
+        more = f"\n…and {len(lines) - MAX_LINES} more" if len(lines) > MAX_LINES else ""
+        return [bk.section(f"*{title}*\n" + ("\n".join(lines[:MAX_LINES]) + more if lines else empty)),
+                bk.divider()]
+
     blocks: list[dict[str, Any]] = [
         bk.header("projectops"),
         bk.section(f"You are *{role}*. Type `/projects help` in any channel for what you can do."),
+        bk.actions(bk.button("Create a project", "projectops_open_create", style="primary"),
+                   block_id="home_actions"),
         bk.divider(),
-        bk.section("*Targets*\n" + ("\n".join(f"• *{t.name}* · {t.kind}" for t in targets)
-                                    or "No targets configured yet.")),
-        bk.divider(),
+        *listing("Pending approvals waiting on you", approvals, "None."),
+        *listing("Targets", target_lines, "No targets configured yet."),
+        *listing("Projects near their storage limit", near, "None."),
+        *listing("Unhealthy Polaris jobs", jobs, "None."),
     ]
-    if rows:
-        lines = [f"• {r['at'][:16].replace('T', ' ')}Z `{r['operation']}`"
-                 + (f" on `{r['target']}`" if r["target"] else "") + f" — {r['outcome']}" for r in rows]
-        blocks.append(bk.section("*Your recent actions*\n" + "\n".join(lines)))
-    else:
-        blocks.append(bk.section("*Your recent actions*\nNothing yet."))
+    recent = [f"• {r['at'][:16].replace('T', ' ')}Z `{r['operation']}`"
+              + (f" on `{r['target']}`" if r["target"] else "") + f" — {r['outcome']}" for r in mine]
+    blocks += listing("Your recent actions", recent, "Nothing yet.")[:1]
     return {"type": "home", "blocks": blocks[: bk.MAX_VIEW_BLOCKS]}
 
 

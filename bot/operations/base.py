@@ -102,6 +102,8 @@ class OpRequest:
     target: str | None = None
     confirmed_by: str = ""
     approved_by: str = ""
+    #: Optional live-progress hook handed to the operation's context (see OpContext.progress).
+    progress: Any = None
 
 
 @dataclass

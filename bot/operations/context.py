@@ -27,6 +27,7 @@ class Services:
     clients: ClientPool
     slack: Any = None  # AsyncWebClient, when running inside the Slack app
     approvals: Any = None  # ApprovalStore
+    scheduler: Any = None  # DigestScheduler, once the app runs its background duties
 
 
 @dataclass
@@ -34,6 +35,8 @@ class OpContext:
     services: Services
     actor: Actor
     target: Target | None = None
+    #: Optional live-progress hook: `progress(text)` (sync or async); operations call it via `report_progress`.
+    progress: Any = None
 
     @property
     def config(self) -> AppConfig:

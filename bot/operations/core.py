@@ -90,7 +90,8 @@ def render_help(result: HelpResult, ctx: OpContext) -> Rendered:
         lines = [f"`/projects {cmd}{where}` — {op.summary}{RISK_MARK[op.risk]}" for cmd, op in seen.items()]
         title = "General" if group == "general" else group.capitalize()
         blocks += bk.line_sections([f"*{title}*", *lines])
-    blocks.append(bk.context("`/projects help <command>` shows its arguments and examples."))
+    blocks.append(bk.context("`/projects help <command>` shows its arguments and examples. "
+                             "`/projects create` and `/projects edit <target> <project>` open forms."))
     return Rendered(text="projectops commands", blocks=bk.fit_message(blocks))
 
 

@@ -98,7 +98,7 @@ async def execute(services: Services, request: OpRequest, timeout: float | None 
             audit_id = await asyncio.to_thread(services.audit.record, entry, "refused", str(error))
             return OpResult(request, audit_id, error=error)
     audit_id = await asyncio.to_thread(services.audit.start, entry)
-    ctx = OpContext(services=services, actor=request.actor, target=target)
+    ctx = OpContext(services=services, actor=request.actor, target=target, progress=request.progress)
     started = time.monotonic()
     value, error = None, None
     try:

@@ -19,6 +19,7 @@ OPERATION_MODULES = (
     "bot.operations.terraform",
     "bot.operations.matillion",
     "bot.operations.multi",
+    "bot.operations.digest",
 )
 
 

@@ -103,6 +103,7 @@ class _Trigger:
     issued_at: float
     view_id: str | None = None
     used: bool = False
+    user_id: str | None = None
 
 
 @dataclass
@@ -146,12 +147,19 @@ class SlackEmulator:
             "files.completeUploadExternal": self._files_complete_upload,
             "apps.connections.open": self._apps_connections_open,
         }
+        from sandbox.slack.playground import Playground  # imports this module: import late
+        from sandbox.slack.socket_mode import SocketModeHub
+
+        self.playground = Playground(self)
+        self.socket_mode = SocketModeHub()
         self.reset()
         self.app = Starlette(
             routes=[
                 Route("/api/{method}", self._api_endpoint, methods=["GET", "POST"]),
                 Route("/response_url/{rid}", self._response_url_endpoint, methods=["POST"]),
                 Route("/upload/{file_id}", self._upload_endpoint, methods=["POST"]),
+                *self.playground.routes(),
+                *self.socket_mode.routes(),
             ]
         )
 
@@ -183,6 +191,7 @@ class SlackEmulator:
             self.files: dict[str, UploadedFile] = {}
             self.views: dict[str, dict[str, Any]] = {}
             self.ephemerals: list[dict[str, Any]] = []
+            self.view_users: dict[str, str] = {}
             self._messages: dict[str, dict[str, dict[str, Any]]] = {}
             self._homes: dict[str, str] = {}
             self._stacks: dict[str, list[str]] = {}
@@ -192,6 +201,8 @@ class SlackEmulator:
             self._post_buckets: dict[str, tuple[float, float]] = {}
             self._last_ts = 0
             self._counter = 0
+            if hasattr(self, "playground"):
+                self.playground.reset()
 
     def add_user(
         self,
@@ -260,10 +271,22 @@ class SlackEmulator:
                 _Failure(error, status, retry_after if status == 429 else None, count)
             )
 
-    def register_trigger(self, trigger_id: str, issued_at: float | None = None, view_id: str | None = None) -> None:
-        """Record a trigger_id as issued at `issued_at` (now by default), optionally from inside a view."""
+    def register_trigger(
+        self,
+        trigger_id: str,
+        issued_at: float | None = None,
+        view_id: str | None = None,
+        user_id: str | None = None,
+    ) -> None:
+        """Record a trigger_id as issued at `issued_at` (now by default), optionally from inside a view;
+        views opened with it belong to `user_id` (see `view_users`)."""
         with self._lock:
-            self._triggers[trigger_id] = _Trigger(issued_at if issued_at is not None else time.time(), view_id)
+            issued = issued_at if issued_at is not None else time.time()
+            self._triggers[trigger_id] = _Trigger(issued, view_id, user_id=user_id)
+
+    def connect_app(self, events_url: str, signing_secret: str) -> None:
+        """Send the playground's slash commands, clicks and events, signed, to the app at `events_url`."""
+        self.playground.connect(events_url, signing_secret)
 
     def register_response_url(
         self,
@@ -616,7 +639,13 @@ class SlackEmulator:
             self._store(channel, self._new_message(payload, self._next_ts()))
         else:
             self.ephemerals.append(
-                {"channel": channel, "user": state.user_id, "message": self._new_message(payload, self._next_ts())}
+                {
+                    "channel": channel,
+                    "user": state.user_id,
+                    "message": self._new_message(payload, self._next_ts()),
+                    "rid": rid,
+                    "replace_original": bool(payload.get("replace_original")),
+                }
             )
 
     # -- methods -----------------------------------------------------------------------------
@@ -685,10 +714,12 @@ class SlackEmulator:
 
     def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         view = self._view_param(params)
-        self._use_trigger(params.get("trigger_id"))
+        trigger = self._use_trigger(params.get("trigger_id"))
         self._check_blocks("views.open", view, "modal")
         self._check_external_id(view)
         view_id = self._next_id("V")
+        if trigger.user_id:
+            self.view_users[view_id] = trigger.user_id
         self.views[view_id] = self._view_object(view, view_id)
         self._stacks[view_id] = [view_id]
         return {"view": copy.deepcopy(self.views[view_id])}
@@ -710,6 +741,8 @@ class SlackEmulator:
             view, view_id, root_view_id=root, previous_view_id=stack[-1] if stack else None
         )
         stack.append(view_id)
+        if trigger.user_id:
+            self.view_users[view_id] = trigger.user_id
         return {"view": copy.deepcopy(self.views[view_id])}
 
     def _views_update(self, params: dict[str, Any]) -> dict[str, Any]:

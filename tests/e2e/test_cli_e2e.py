@@ -59,7 +59,7 @@ def test_run_http_answers_a_signed_help(slack: SlackEmulator, tmp_path: Path) ->
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while True:
             try:
                 if httpx.get(f"{url}/healthz").status_code == 200:
@@ -87,15 +87,18 @@ def test_socket_mode_answers_help(slack: SlackEmulator, tmp_path: Path) -> None:
                PROJECTOPS_DB=str(tmp_path / "socket.db"))
     process = subprocess.Popen([*PROJECTOPS, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while not slack.socket_mode.connected:
             assert time.monotonic() < deadline and process.poll() is None, "projectops did not connect"
             time.sleep(0.1)
         payload = {"team_id": "T0TEAM", "channel_id": "C0OPS", "user_id": "U0ADMIN", "command": "/projects",
                    "text": "help", "response_url": slack.response_url("socket1"), "trigger_id": "1.2.abc"}
         envelope_id = slack.socket_mode.send("slash_commands", payload)
-        call = slack.wait_for_sync("response_url", lambda c: c.path == "/response_url/socket1", 10)
+        call = slack.wait_for_sync("response_url", lambda c: c.path == "/response_url/socket1", 30)
         assert "/projects whoami" in str(call.params["blocks"])
+        deadline = time.monotonic() + 10
+        while envelope_id not in slack.socket_mode.acks and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert envelope_id in slack.socket_mode.acks
     finally:
         process.terminate()

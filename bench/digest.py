@@ -1,0 +1,124 @@
+"""Build time of a full digest (job health + storage) over large emulated back ends, next to its critical path.
+
+    .venv/bin/python -m bench.digest [--polaris 2000] [--phoenix 500] [--terraform 1000] [--latency-ms 50]
+
+Polaris gets `--polaris` projects with 3 tables and 5 jobs each, Phoenix and Terraform their project counts,
+and every emulator answers each request after `--latency-ms`. The critical-path minimum is the longest chain of
+requests that must follow each other (latency x chain length): Polaris lists its projects, then reads each
+project's jobs and tables; Phoenix follows its cursor page by page; Terraform reads page 1, then the rest at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import multiprocessing
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+import yaml
+
+from bot.backends.base import ClientPool
+from bot.digests import FanoutClients, build_digest, render_digest
+from bot.settings import load_config
+from sandbox.backends.server import create_emulators_app, demo_config
+from sandbox.serving import free_port
+
+KINDS = ["polaris", "phoenix", "terraform"]
+
+
+def serve(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(create_emulators_app("empty"), host="127.0.0.1", port=port, log_level="warning")
+
+
+def wait_until_up(base: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{base}/healthz").raise_for_status()
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def phoenix_pages(base: str) -> int:
+    """How many pages Phoenix's cursor walk takes (read before latency is switched on)."""
+    pages, params = 0, {"limit": 100}
+    while True:
+        pages += 1
+        body = httpx.get(f"{base}/phoenix/v1/projects", params=params).json()
+        if not body.get("next_cursor"):
+            return pages
+        params["cursor"] = body["next_cursor"]
+
+
+async def measure(config_path: Path, runs: int) -> list[tuple[float, float, int, int, int]]:
+    services = SimpleNamespace(config=load_config(config_path, environ={}), clients=ClientPool())
+    clients = FanoutClients(services)
+    results = []
+    try:
+        for _ in range(runs):
+            started, cpu = time.perf_counter(), time.process_time()
+            digest = await build_digest(services, {"job-health", "storage"}, clients=clients)
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+            render_digest(digest)
+            results.append((elapsed, cpu, digest.projects_checked, len(digest.jobs), len(digest.down)))
+    finally:
+        await clients.aclose()
+        await services.clients.aclose()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--polaris", type=int, default=2000)
+    parser.add_argument("--phoenix", type=int, default=500)
+    parser.add_argument("--terraform", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    port = free_port()
+    server = multiprocessing.get_context("spawn").Process(target=serve, args=(port,), daemon=True)
+    server.start()  # its own process: the emulators' CPU is not the digest's (as with real back ends)
+    base = f"http://127.0.0.1:{port}"
+    wait_until_up(base)
+    for kind in KINDS:
+        httpx.post(f"{base}/{kind}/_admin/reset", json={"seed": "empty"}).raise_for_status()
+    httpx.post(f"{base}/polaris/_admin/bulk", timeout=120,
+               json={"projects": args.polaris, "tables_per_project": 3, "jobs_per_project": 5}).raise_for_status()
+    httpx.post(f"{base}/phoenix/_admin/bulk", json={"projects": args.phoenix}, timeout=120).raise_for_status()
+    terraform = {"projects": args.terraform, "workspaces_per_project": 1, "organization": "acme"}
+    httpx.post(f"{base}/terraform/_admin/bulk", json=terraform, timeout=120).raise_for_status()
+    chains = {"polaris": 2, "phoenix": phoenix_pages(base), "terraform": 1 + (math.ceil(args.terraform / 100) > 1)}
+    for kind in KINDS:
+        httpx.post(f"{base}/{kind}/_faults", json={"latency_ms": args.latency_ms}).raise_for_status()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config_path = Path(tmp) / "config.yml"
+        config_path.write_text(yaml.safe_dump(demo_config(base, KINDS)))
+        results = asyncio.run(measure(config_path, args.runs))
+    server.terminate()
+
+    critical = max(chains.values()) * args.latency_ms / 1000
+    print(f"digest over {args.polaris} Polaris projects (3 tables, 5 jobs each), {args.phoenix} Phoenix, "
+          f"{args.terraform} Terraform; {args.latency_ms:.0f} ms per request")
+    print("chains: " + ", ".join(f"{k} {n} requests" for k, n in chains.items())
+          + f" -> critical-path minimum {critical * 1000:.0f} ms")
+    for i, (elapsed, cpu, projects, jobs, down) in enumerate(results, start=1):
+        print(f"run {i}: built in {elapsed * 1000:.0f} ms, ratio {elapsed / critical:.2f}x, digest CPU {cpu:.2f} s "
+              f"({projects} projects checked, {jobs} jobs listed, {down} unreachable)")
+    best = min(r[0] for r in results)
+    print(f"best: {best * 1000:.0f} ms vs {critical * 1000:.0f} ms = {best / critical:.2f}x (target <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,370 @@
+"""Job-health and storage digests, built fresh from the back ends and rendered for Slack.
+
+Every target, project and page is fetched concurrently (bounded by `FANOUT`), so a digest takes about as
+long as its longest chain of requests: list the projects, then each project's jobs and tables together.
+A back end that fails becomes a line in the digest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+
+from bot import blocks as bk
+from bot.errors import OpError
+from bot.operations.base import Rendered
+
+T = TypeVar("T")
+
+FANOUT = 128  # requests in flight at once across a digest
+THRESHOLD = 0.8  # storage share flagged at the top of a digest
+ALERT_FRACTION = 0.9  # storage share that raises an alert between digests
+LONG_RUNNING = timedelta(hours=2)
+STUCK = timedelta(hours=6)  # an active job with no update for this long
+FIRST_WINDOW = timedelta(days=1)  # "failed since the last digest" on the first digest
+TABLE_PROJECTS = 10  # projects whose largest tables are listed
+STORAGE_ROWS = 15
+JOB_SECTIONS = 30
+KIND_LABEL = {"phoenix": "Phoenix", "terraform": "Terraform"}
+GB = 1_000_000_000
+
+
+@dataclass
+class JobLine:
+    target: str
+    project: str
+    job_id: str
+    type: str
+    table: str
+    health: str
+    status: str
+    updated: datetime | None
+    reason: str  # error | warn | failed | stuck | long-running
+    message: str = ""
+
+    @property
+    def logs_command(self) -> str:
+        return f"job logs {self.target} {self.project} {self.job_id}"
+
+
+@dataclass
+class StorageLine:
+    target: str
+    project: str
+    uid: str
+    current: int
+    max: int | None
+    deep: int
+    previous: int | None = None
+    tables: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.target}/{self.uid}"
+
+    @property
+    def fraction(self) -> float | None:
+        return self.current / self.max if self.max else None
+
+
+@dataclass
+class Digest:
+    kinds: set[str]
+    at: datetime
+    since: datetime
+    jobs: list[JobLine] = field(default_factory=list)
+    projects_checked: int = 0
+    storage: list[StorageLine] = field(default_factory=list)
+    counts: list[tuple[str, str, int]] = field(default_factory=list)  # (target, kind, projects)
+    down: list[str] = field(default_factory=list)
+    threshold: float = THRESHOLD
+
+    def figures(self) -> dict[str, Any]:
+        """What the next digest compares against."""
+        return {"storage": {s.key: s.current for s in self.storage}}
+
+    def alert_conditions(self) -> dict[str, str]:
+        """Alert key -> what it is about: jobs in `error`, projects at or over `ALERT_FRACTION`."""
+        found = {}
+        for job in self.jobs:
+            if job.health == "error":
+                found[f"job:{job.target}:{job.project}:{job.job_id}"] = (
+                    f":red_circle: Job `{job.job_id}` ({job.type} → `{job.table or '?'}`) in "
+                    f"*{job.target} / {job.project}* is in `error` health"
+                    + (f": {bk.clip(job.message, 300)}" if job.message else ".")
+                )
+        for line in self.storage:
+            if line.fraction is not None and line.fraction >= ALERT_FRACTION:
+                found[f"storage:{line.target}:{line.uid}"] = (
+                    f":large_orange_circle: *{line.target} / {line.project}* uses {line.fraction:.0%} of its "
+                    f"storage ({size(line.current)} of {size(line.max)})."
+                )
+        return found
+
+
+class FanoutClients:
+    """Back-end clients for digests. Polaris gets `shards` clients of `width` connections each, used in turn:
+    many small pools cost less per request than one wide pool, which scans every connection on each request."""
+
+    def __init__(self, services: Any, width: int = 8, shards: int = FANOUT // 8) -> None:
+        self.services = services
+        self.width = width
+        self.shards = shards
+        self._own: dict[str, list[Any]] = {}
+        self._turn = 0
+
+    async def get(self, target: Any) -> Any:
+        if target.kind != "polaris":
+            return await self.services.clients.get(target)
+        if target.name not in self._own:
+            from bot.backends.polaris import PolarisClient
+
+            limits = httpx.Limits(max_connections=self.width, max_keepalive_connections=self.width)
+            tls = ssl.create_default_context()  # one context for all shards: each costs ~25 ms to build
+            self._own[target.name] = [
+                PolarisClient(target, transport=httpx.AsyncHTTPTransport(limits=limits, verify=tls))
+                for _ in range(self.shards)
+            ]
+        self._turn += 1
+        return self._own[target.name][self._turn % self.shards]
+
+    async def aclose(self) -> None:
+        for clients in self._own.values():
+            for client in clients:
+                await client.aclose()
+        self._own.clear()
+
+
+def size(value: int | None) -> str:
+    if value is None:
+        return "?"
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.1f} {unit}"
+    return f"{value} B"
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OpError):
+        return exc.message
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    return f"unexpected error ({type(exc).__name__})"
+
+
+def classify(job: Any, since: datetime, now: datetime) -> str | None:
+    """Why a Polaris job belongs in the digest, or None."""
+    health = job.health.status
+    if health == "error":
+        return "error"
+    if health == "warn":
+        return "warn"
+    updated = job.last_updated_timestamp or job.created_timestamp
+    if job.execution_status == "failed":
+        done = job.completed_timestamp or updated
+        return "failed" if done is None or done >= since else None
+    if job.active and job.type != "streaming":  # streaming jobs run for ever by design
+        if updated is not None and now - updated >= STUCK:
+            return "stuck"
+        started = job.started_timestamp or job.created_timestamp
+        if started is not None and now - started >= LONG_RUNNING:
+            return "long-running"
+    return None
+
+
+async def build_digest(
+    services: Any,
+    kinds: set[str],
+    targets: list[str] | None = None,
+    *,
+    since: datetime | None = None,
+    previous: dict[str, Any] | None = None,
+    now: datetime | None = None,
+    clients: FanoutClients | None = None,
+    tables: bool = True,
+) -> Digest:
+    """A digest of `kinds` ({"job-health", "storage"}) over `targets` (all suitable ones when empty)."""
+    now = now or datetime.now(UTC)
+    digest = Digest(kinds=set(kinds), at=now, since=since or now - FIRST_WINDOW)
+    prior = (previous or {}).get("storage", {})
+    clients = clients or FanoutClients(services)
+    gate = asyncio.Semaphore(FANOUT)
+
+    async def call(make: Callable[[], Awaitable[T]]) -> T:
+        async with gate:
+            return await make()
+
+    config = services.config
+    wanted = [config.targets[n] for n in targets] if targets else list(config.targets.values())
+    wanted = [t for t in wanted if t.kind == "polaris" or ("storage" in kinds and t.kind in KIND_LABEL)]
+
+    async def polaris(target: Any) -> None:
+        client = await clients.get(target)
+        projects = await call(client.list_projects)
+        if "storage" in kinds:
+            for p in projects:
+                st = p.status
+                digest.storage.append(StorageLine(target.name, p.name, p.uid, st.current_bytes or 0, st.max_bytes,
+                                                  st.deep_storage_bytes or 0, prior.get(f"{target.name}/{p.uid}")))
+        shortlist = {s.uid for s in _ranked(s for s in digest.storage if s.target == target.name)[:TABLE_PROJECTS]}
+
+        lines = {s.uid: s for s in digest.storage if s.target == target.name}
+
+        async def one(p: Any) -> None:
+            client = await clients.get(target)
+            want_jobs = "job-health" in kinds
+            want_tables = tables and p.uid in shortlist
+            jobs, found = await asyncio.gather(
+                call(lambda: client.list_jobs(p.uid)) if want_jobs else _nothing(),
+                call(lambda: client.list_tables(p.uid)) if want_tables else _nothing(),
+                return_exceptions=True,
+            )
+            for result in (jobs, found):
+                if isinstance(result, BaseException):
+                    digest.down.append(f"`{target.name}` / {p.name}: {_why(result)}")
+            if want_jobs and not isinstance(jobs, BaseException):
+                for job in jobs:
+                    reason = classify(job, digest.since, now)
+                    if reason:
+                        digest.jobs.append(JobLine(
+                            target.name, p.name, job.id, job.type, job.table, job.health.status,
+                            job.execution_status, job.last_updated_timestamp, reason, job.health.message or "",
+                        ))
+            if want_tables and not isinstance(found, BaseException) and p.uid in lines:
+                ranked = sorted(((t.name, t.total_data_size_bytes or 0) for t in found), key=lambda t: -t[1])
+                lines[p.uid].tables = ranked[:3]
+
+        await asyncio.gather(*(one(p) for p in projects))
+        digest.projects_checked += len(projects)
+
+    async def count(target: Any) -> None:
+        client = await clients.get(target)
+        projects = await call(client.list_projects)
+        digest.counts.append((target.name, target.kind, len(projects)))
+
+    async def guarded(target: Any) -> None:
+        try:
+            await (polaris(target) if target.kind == "polaris" else count(target))
+        except Exception as exc:  # one back end down is a line, not a missing digest
+            digest.down.append(f"`{target.name}` ({target.kind}): {_why(exc)}")
+
+    await asyncio.gather(*(guarded(t) for t in wanted))
+    digest.counts.sort()
+    digest.storage = _ranked(digest.storage)
+    order = {"error": 0, "failed": 1, "stuck": 2, "warn": 3, "long-running": 4}
+    digest.jobs.sort(key=lambda j: (order[j.reason], j.target, j.project, j.job_id))
+    return digest
+
+
+async def _nothing() -> None:
+    return None
+
+
+def _ranked(lines: Any) -> list[StorageLine]:
+    return sorted(lines, key=lambda s: (-(s.fraction or 0), -s.current, s.project))
+
+
+# ---------------------------------------------------------------- rendering
+
+MARK = {"error": ":red_circle:", "failed": ":x:", "stuck": ":hourglass:", "warn": ":warning:",
+        "long-running": ":snail:"}
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if moment else "never"
+
+
+def render_jobs(digest: Digest) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [bk.header("Job health digest")]
+    if not digest.jobs and not digest.projects_checked:
+        blocks.append(bk.section("No Polaris project was checked, so there is no job health to report."))
+        return blocks
+    if not digest.jobs:
+        blocks.append(bk.section(f":white_check_mark: All healthy: {digest.projects_checked} projects checked, "
+                                 "no job in error or warn, none failed or stuck."))
+        return blocks
+    tally: dict[str, int] = {}
+    for job in digest.jobs:
+        tally[job.reason] = tally.get(job.reason, 0) + 1
+    projects = len({(j.target, j.project) for j in digest.jobs})
+    summary = " · ".join(f"{MARK[r]} {n} {r}" for r, n in tally.items())
+    blocks.append(bk.section(f"{summary} in {projects} of {digest.projects_checked} projects "
+                             f"(failures since {_when(digest.since)})."))
+    for job in digest.jobs[:JOB_SECTIONS]:
+        text = (f"{MARK[job.reason]} *{job.target} / {job.project}* · `{job.job_id}` {job.type} → "
+                f"`{job.table or '?'}` · {job.reason} ({job.status}, health {job.health}) · "
+                f"updated {_when(job.updated)}")
+        if job.message:
+            text += f"\n{bk.clip(job.message, 500)}"
+        button = bk.button("Logs", "projectops_rerun_logs", job.logs_command)
+        blocks.append(bk.section(text, accessory=button))
+    if len(digest.jobs) > JOB_SECTIONS:
+        blocks.append(bk.context(f"…and {len(digest.jobs) - JOB_SECTIONS} more jobs; "
+                                 "`/projects job list <target> <project> --health error` narrows it down."))
+    return blocks
+
+
+def _pct(line: StorageLine) -> str:
+    return f"{line.fraction:.0%}" if line.fraction is not None else "?"
+
+
+def _change(line: StorageLine) -> str:
+    if line.previous is None:
+        return "new"
+    delta = line.current - line.previous
+    return "±0" if delta == 0 else ("+" if delta > 0 else "-") + size(abs(delta))
+
+
+def render_storage(digest: Digest) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [bk.header("Storage digest")]
+    over = [s for s in digest.storage if s.fraction is not None and s.fraction >= digest.threshold]
+    if over:
+        lines = [f":large_orange_circle: *{s.target} / {s.project}* {_pct(s)} ({size(s.current)} of {size(s.max)})"
+                 for s in over[:20]]
+        if len(over) > 20:
+            lines.append(f"…and {len(over) - 20} more over {digest.threshold:.0%}")
+        blocks.append(bk.section(f"*Over {digest.threshold:.0%} of their storage*\n" + "\n".join(lines)))
+    lines = []
+    for s in digest.storage[:STORAGE_ROWS]:
+        line = (f"*{s.target} / {s.project}*: {size(s.current)} / {size(s.max)} ({_pct(s)}) · "
+                f"deep {size(s.deep)} · change {_change(s)}")
+        if s.tables:
+            line += "\n    largest: " + ", ".join(f"`{n}` {size(b)}" for n, b in s.tables)
+        lines.append(line)
+    if lines:
+        blocks.extend(bk.line_sections(lines))
+    if len(digest.storage) > STORAGE_ROWS:
+        total = sum(s.current for s in digest.storage)
+        blocks.append(bk.context(f"{len(digest.storage) - STORAGE_ROWS} more Polaris projects; "
+                                 f"{len(digest.storage)} in all use {size(total)}."))
+    if digest.counts:
+        blocks.append(bk.section(" · ".join(f"{KIND_LABEL.get(k, k)} `{t}`: {n} projects"
+                                            for t, k, n in digest.counts)))
+    return blocks
+
+
+def render_digest(digest: Digest) -> Rendered:
+    blocks: list[dict[str, Any]] = []
+    if digest.down:
+        blocks += bk.line_sections([":warning: *Not reachable, so missing from this digest:*", *digest.down[:20]])
+    if "storage" in digest.kinds:
+        blocks += render_storage(digest)
+    if "job-health" in digest.kinds:
+        blocks += render_jobs(digest)
+    blocks.append(bk.context(f"Built {_when(digest.at)} · `/projects digest list` shows the subscriptions."))
+    names = " and ".join(sorted(k.replace("-", " ") for k in digest.kinds))
+    jobs = f", {len(digest.jobs)} jobs need attention" if "job-health" in digest.kinds else ""
+    return Rendered(text=f"projectops {names} digest{jobs}", blocks=_fit(blocks))
+
+
+def _fit(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Keep the last (context) block and the "not reachable" lines when trimming to 50 blocks."""
+    if len(blocks) <= bk.MAX_MESSAGE_BLOCKS:
+        return blocks
+    return [*bk.fit_message(blocks[:-1])[: bk.MAX_MESSAGE_BLOCKS - 1], blocks[-1]]

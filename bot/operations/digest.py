@@ -1,0 +1,211 @@
+"""`/projects digest add|list|remove|now`: scheduled job-health and storage digests for a channel."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot import blocks as bk
+from bot.digest_store import KINDS, DigestStore, Subscription
+from bot.errors import NotFoundError, UsageError
+from bot.operations.base import Operation, Rendered, Risk
+from bot.operations.context import OpContext
+from bot.operations.parser import closest
+from bot.operations.registry import register
+from bot.scheduler import SCHEDULE_HELP, DigestScheduler, is_schedule_start, parse_schedule, utcnow
+
+ADD_USAGE = "/projects digest add <job-health|storage|all> [#channel] [<target>…] [--tz <zone>] <schedule>"
+CHANNEL = re.compile(r"^<#([CGD][A-Z0-9]+)(\|[^>]*)?>$|^#([CGD][A-Z0-9]+)$")
+DIGEST_KINDS = {"polaris", "phoenix", "terraform"}
+
+
+class AddParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["job-health", "storage", "all"]
+    schedule: str = Field(description="hourly | daily HH:MM | weekdays HH:MM | weekly <day> HH:MM | cron")
+    channel: str = ""
+    targets: list[str] = Field(default_factory=list)
+    tz: str = ""
+
+
+class IdParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: int = Field(description="the digest id, as `/projects digest list` shows it")
+
+
+class ListParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def parse_add_args(args: list[str]) -> dict[str, Any]:
+    """`<kind> [#channel] [targets…] [--tz zone] <schedule words…>`."""
+    if not args:
+        raise UsageError("Say which digest: `job-health`, `storage` or `all`.", SCHEDULE_HELP, usage=ADD_USAGE)
+    values: dict[str, Any] = {"kind": args[0].lower(), "targets": []}
+    if values["kind"] not in KINDS:
+        near = closest(values["kind"], list(KINDS))
+        raise UsageError(f"`{args[0]}` is not a digest.", f"Did you mean `{near}`?" if near else
+                         "Digests: `job-health`, `storage`, `all`.", usage=ADD_USAGE)
+    rest: list[str] = []
+    words = iter(args[1:])
+    for word in words:
+        if word in ("--tz", "tz"):
+            values["tz"] = next(words, "")
+        elif word.startswith(("--tz=", "tz=")):
+            values["tz"] = word.split("=", 1)[1]
+        else:
+            rest.append(word)
+    if rest and rest[0].startswith(("#", "<#")):
+        values["channel"] = rest.pop(0)
+    while rest and not is_schedule_start(rest[0]):
+        values["targets"].append(rest.pop(0))
+    if not rest:
+        raise UsageError("The digest needs a schedule.", SCHEDULE_HELP, usage=ADD_USAGE)
+    values["schedule"] = " ".join(rest)
+    return values
+
+
+def channel_id(text: str, default: str) -> str:
+    if not text:
+        if not default:
+            raise UsageError("Which channel? Name it as `#channel`.", usage=ADD_USAGE)
+        return default
+    match = CHANNEL.match(text)
+    if not match:
+        raise UsageError(f"I cannot tell which channel `{text}` is.",
+                         "Pick it from Slack's `#` menu so the command carries its id, or run the command in it.")
+    return match.group(1) or match.group(3)
+
+
+async def user_tz(ctx: OpContext) -> str:
+    """The requester's Slack time zone (users.info), UTC when it cannot be read."""
+    if ctx.services.slack is not None:
+        try:
+            info = await ctx.services.slack.users_info(user=ctx.actor.user_id)
+            return (info.get("user") or {}).get("tz") or "UTC"
+        except Exception:  # a missing profile must not block the subscription
+            return "UTC"
+    return "UTC"
+
+
+@dataclass
+class Added:
+    sub: Subscription
+    describe: str
+
+
+def _check_targets(ctx: OpContext, names: list[str]) -> None:
+    for name in names:
+        target = ctx.config.targets.get(name)
+        if target is None or target.kind not in DIGEST_KINDS:
+            usable = sorted(n for n, t in ctx.config.targets.items() if t.kind in DIGEST_KINDS)
+            near = closest(name, usable)
+            raise UsageError(f"`{name}` is not a target a digest can cover.",
+                             (f"Did you mean `{near}`? " if near else "") + f"Targets: {', '.join(usable)}.",
+                             usage=ADD_USAGE)
+
+
+async def run_add(ctx: OpContext, params: AddParams) -> Added:
+    _check_targets(ctx, params.targets)
+    channel = channel_id(params.channel, ctx.actor.channel_id)
+    tz = params.tz or await user_tz(ctx)
+    schedule = parse_schedule(params.schedule.split(), tz)
+    now = utcnow()
+    store = DigestStore.for_services(ctx.services)
+    sub = store.add(params.kind, channel, schedule.text, schedule.tz, list(params.targets), ctx.actor.user_id,
+                    schedule.next_after(now), now)
+    return Added(sub, schedule.describe())
+
+
+def _next(sub: Subscription) -> str:
+    if not sub.next_run:
+        return "not scheduled"
+    moment = datetime.fromisoformat(sub.next_run).astimezone(ZoneInfo(sub.tz))
+    return f"{moment:%a %d %b %H:%M} {sub.tz}"
+
+
+def _line(sub: Subscription) -> str:
+    targets = ", ".join(f"`{t}`" for t in sub.targets) or "all targets"
+    return (f"*#{sub.id}* {sub.kind} → <#{sub.channel}> · {sub.schedule} ({sub.tz}) · {targets} · "
+            f"next {_next(sub)}")
+
+
+def render_add(added: Added, ctx: OpContext) -> Rendered:
+    sub = added.sub
+    text = f"Digest #{sub.id} ({sub.kind}) will post to <#{sub.channel}> {added.describe}."
+    return Rendered(text=text, blocks=[
+        bk.section(f":calendar: {text}\nNext run: {_next(sub)} · targets: "
+                   + (", ".join(f"`{t}`" for t in sub.targets) or "all")),
+        bk.context(f"`/projects digest now {sub.id}` posts one now · `/projects digest remove {sub.id}` stops it."),
+    ])
+
+
+async def run_list(ctx: OpContext, params: ListParams) -> list[Subscription]:
+    return DigestStore.for_services(ctx.services).list()
+
+
+def render_list(subs: list[Subscription], ctx: OpContext) -> Rendered:
+    if not subs:
+        return Rendered("No digests yet.", [bk.section(
+            ":information_source: No digests yet. `/projects digest add storage daily 09:00` starts one here.")])
+    blocks = [bk.header(f"Digests ({len(subs)})"), *bk.line_sections([_line(s) for s in subs])]
+    return Rendered(f"{len(subs)} digests", bk.fit_message(blocks))
+
+
+def _get(ctx: OpContext, sub_id: int) -> Subscription:
+    sub = DigestStore.for_services(ctx.services).get(sub_id)
+    if sub is None:
+        raise NotFoundError(f"There is no digest #{sub_id}.", "`/projects digest list` shows them.")
+    return sub
+
+
+async def run_remove(ctx: OpContext, params: IdParams) -> Subscription:
+    sub = _get(ctx, params.id)
+    DigestStore.for_services(ctx.services).remove(sub.id)
+    return sub
+
+
+async def run_now(ctx: OpContext, params: IdParams) -> Subscription:
+    sub = _get(ctx, params.id)
+    if ctx.services.slack is None:
+        raise UsageError("Posting a digest needs Slack.")
+    scheduler = ctx.services.scheduler
+    if scheduler is not None:
+        await scheduler.run_subscription(sub, scheduler.clock())
+        return sub
+    scheduler = DigestScheduler(ctx.services)
+    try:
+        await scheduler.run_subscription(sub, utcnow())
+    finally:
+        await scheduler.clients.aclose()
+    return sub
+
+
+register(Operation(
+    name="digest.add", summary="post a job-health or storage digest to a channel on a schedule",
+    params=AddParams, risk=Risk.WRITE, run=run_add, render=render_add, parse_args=parse_add_args,
+    usage_text=ADD_USAGE,
+    examples=("/projects digest add storage daily 09:00", "/projects digest add all #ops polaris weekdays 08:30",
+              "/projects digest add job-health hourly", "/projects digest add storage weekly mon 09:00 --tz UTC"),
+))
+register(Operation(
+    name="digest.list", summary="the scheduled digests", params=ListParams, risk=Risk.READ,
+    run=run_list, render=render_list, examples=("/projects digest list",),
+))
+register(Operation(
+    name="digest.remove", summary="stop a scheduled digest", params=IdParams, risk=Risk.WRITE,
+    run=run_remove, render=lambda s, c: Rendered(f"Digest #{s.id} removed.", [bk.section(
+        f":wastebasket: Digest #{s.id} ({s.kind} to <#{s.channel}>) removed.")]),
+    examples=("/projects digest remove 3",),
+))
+register(Operation(
+    name="digest.now", summary="post a scheduled digest now, with fresh figures", params=IdParams,
+    risk=Risk.READ, run=run_now, render=lambda s, c: Rendered(f"Digest #{s.id} posted to <#{s.channel}>.", [
+        bk.section(f":outbox_tray: Digest #{s.id} posted to <#{s.channel}>.")]),
+    examples=("/projects digest now 3",),
+))

@@ -1,0 +1,328 @@
+"""Digest schedules and the in-process scheduler that posts them, plus alerts between digests.
+
+Schedules read naturally (`hourly`, `daily 09:00`, `weekdays 08:30`, `weekly mon 09:00`) or as five-field
+cron, in a time zone. `DigestScheduler.run_due(now)` posts every digest that is due once (a missed run is
+caught up once, never replayed per missed slot); a lease row in SQLite makes a run post once even with
+several app processes. The clock is injectable, so tests move time by calling `run_due(moment)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk.errors import SlackApiError
+
+from bot.charts import storage_chart
+from bot.digest_store import DigestStore, Subscription
+from bot.digests import FanoutClients, build_digest, render_digest, size
+from bot.errors import UsageError
+
+log = logging.getLogger("projectops.scheduler")
+
+Clock = Callable[[], datetime]
+DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # cron numbers 0..6 (7 is Sunday too)
+SCHEDULE_HELP = "Schedules: `hourly`, `daily 09:00`, `weekdays 08:30`, `weekly mon 09:00`, or cron `30 8 * * 1-5`."
+TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+SCHEDULE_WORDS = ("hourly", "daily", "weekdays", "weekly")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# ---------------------------------------------------------------- schedules
+
+def _field(text: str, low: int, high: int, names: tuple[str, ...] = ()) -> frozenset[int]:
+    values: set[int] = set()
+    for part in text.lower().split(","):
+        base, _, step_text = part.partition("/")
+        step = int(step_text) if step_text else 1
+        if base == "*":
+            start, end = low, high
+        else:
+            bounds = [names.index(b[:3]) if b[:3] in names else int(b) for b in base.split("-", 1)]
+            start = bounds[0]
+            end = bounds[1] if len(bounds) > 1 else (high if step_text else start)
+        top = 7 if names else high
+        if step < 1 or not low <= start <= end <= top:
+            raise ValueError(part)
+        values.update(v % 7 if names else v for v in range(start, end + 1, step))
+    return frozenset(values)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A five-field cron expression read in the time zone `tz`; `text` is how it was typed."""
+
+    text: str
+    cron: str
+    tz: str
+
+    def fields(self) -> tuple[frozenset[int], ...]:
+        minute, hour, dom, month, dow = self.cron.split()
+        return (_field(minute, 0, 59), _field(hour, 0, 23), _field(dom, 1, 31), _field(month, 1, 12),
+                _field(dow, 0, 6, DAYS))
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first fire time strictly after `moment`, in UTC."""
+        minutes, hours, doms, months, dows = self.fields()
+        parts = self.cron.split()
+        dom_any, dow_any = parts[2] == "*", parts[4] == "*"
+        zone = ZoneInfo(self.tz)
+        local = moment.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0) + timedelta(minutes=1)
+        day = local.date()
+        for _ in range(366 * 8):
+            dow = (day.weekday() + 1) % 7
+            if dom_any or dow_any:
+                day_ok = (dom_any or day.day in doms) and (dow_any or dow in dows)
+            else:  # cron: either day field matches when both are restricted
+                day_ok = day.day in doms or dow in dows
+            if day_ok and day.month in months:
+                for hour in sorted(hours):
+                    for minute in sorted(minutes):
+                        candidate = datetime(day.year, day.month, day.day, hour, minute)
+                        if candidate >= local:
+                            return candidate.replace(tzinfo=zone).astimezone(UTC)
+            day += timedelta(days=1)
+        raise UsageError(f"The schedule `{self.text}` never fires.", SCHEDULE_HELP)
+
+    def describe(self) -> str:
+        return f"{self.text} ({self.tz})"
+
+
+def check_tz(tz: str) -> str:
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"`{tz}` is not a time zone I know.", "Use an IANA name such as `Europe/Paris`.") from None
+    return tz
+
+
+def is_schedule_start(word: str) -> bool:
+    """Whether `word` can begin a schedule (used to tell targets from the schedule)."""
+    return word.lower() in SCHEDULE_WORDS or bool(re.fullmatch(r"[0-9*][0-9*,/\-]*", word))
+
+
+def parse_schedule(words: list[str], tz: str) -> Schedule:
+    """Read the schedule words in `tz`; raises UsageError saying what is wrong."""
+    tz = check_tz(tz)
+    low = [w.lower() for w in words]
+    text = " ".join(low)
+
+    def at(word: str) -> tuple[int, int]:
+        match = TIME.match(word)
+        if not match:
+            raise UsageError(f"`{word}` is not a time of day (HH:MM, 24-hour).", SCHEDULE_HELP)
+        return int(match.group(1)), int(match.group(2))
+
+    if low == ["hourly"]:
+        return Schedule(text, "0 * * * *", tz)
+    if len(low) == 2 and low[0] in ("daily", "weekdays"):
+        hour, minute = at(low[1])
+        return Schedule(text, f"{minute} {hour} * * {'*' if low[0] == 'daily' else '1-5'}", tz)
+    if len(low) == 3 and low[0] == "weekly":
+        if low[1][:3] not in DAYS:
+            raise UsageError(f"`{low[1]}` is not a day of the week.", SCHEDULE_HELP)
+        hour, minute = at(low[2])
+        return Schedule(text, f"{minute} {hour} * * {DAYS.index(low[1][:3])}", tz)
+    if len(low) == 5:
+        schedule = Schedule(text, text, tz)
+        try:
+            schedule.fields()
+        except (ValueError, IndexError):
+            raise UsageError(f"`{text}` is not a cron expression I can read.", SCHEDULE_HELP) from None
+        return schedule
+    raise UsageError(f"I cannot read the schedule `{text}`." if text else "The digest needs a schedule.",
+                     SCHEDULE_HELP)
+
+
+def schedule_of(sub: Subscription) -> Schedule:
+    return parse_schedule(sub.schedule.split(), sub.tz)
+
+
+# ---------------------------------------------------------------- posting
+
+class ChannelPoster:
+    """chat.postMessage and files_upload_v2 with at most one message per second per channel, 429s retried."""
+
+    def __init__(self, slack: Any, per_second: float = 1.0, retries: int = 3) -> None:
+        self.slack = slack
+        self.interval = 1.0 / per_second
+        self.retries = retries
+        self._next: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def _turn(self, channel: str) -> None:
+        lock = self._locks.setdefault(channel, asyncio.Lock())
+        async with lock:
+            wait = self._next.get(channel, 0.0) - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._next[channel] = time.monotonic() + self.interval
+
+    async def _call(self, where: str, method: str, **kwargs: Any) -> Any:
+        for attempt in range(self.retries + 1):
+            await self._turn(where)
+            try:
+                return await getattr(self.slack, method)(**kwargs)
+            except SlackApiError as exc:
+                if exc.response.status_code != 429 or attempt == self.retries:
+                    raise
+                retry_after = float(exc.response.headers.get("Retry-After", 1) or 1)
+                await asyncio.sleep(min(retry_after, 30.0))
+        raise AssertionError("unreachable")
+
+    async def post(self, channel: str, text: str, blocks: list[dict[str, Any]]) -> Any:
+        return await self._call(channel, "chat_postMessage", channel=channel, text=text, blocks=blocks)
+
+    async def upload(self, channel: str, content: bytes, filename: str, title: str, alt: str) -> Any:
+        return await self._call(channel, "files_upload_v2", channel=channel, file=content, filename=filename,
+                                title=title, alt_txt=alt)
+
+
+# ---------------------------------------------------------------- scheduler
+
+class DigestScheduler:
+    """Runs due digests and alert checks; `run_forever` is the background task of a running app."""
+
+    def __init__(self, services: Any, *, clock: Clock = utcnow, tick_seconds: float = 30.0,
+                 alert_every: timedelta = timedelta(minutes=5)) -> None:
+        self.services = services
+        self.clock = clock
+        self.tick_seconds = tick_seconds
+        self.alert_every = alert_every
+        self.store = DigestStore.for_services(services)
+        self.poster = ChannelPoster(services.slack)
+        self.clients = FanoutClients(services)
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._last_alert_check: datetime | None = None
+
+    async def run_due(self, now: datetime | None = None) -> list[int]:
+        """Post every digest due at `now` (once, even if several slots were missed); returns their ids."""
+        now = now or self.clock()
+        posted = []
+        for sub in self.store.due(now):
+            try:
+                following = schedule_of(sub).next_after(now)
+            except UsageError:
+                log.warning("digest %s has an unreadable schedule %r; skipped", sub.id, sub.schedule)
+                continue
+            if not self.store.claim_run(sub, following, now, self.holder):
+                continue  # another process holds this run
+            try:
+                await self.run_subscription(sub, now)
+                posted.append(sub.id)
+            except Exception:
+                log.exception("digest %s failed to post", sub.id)
+        return posted
+
+    async def run_subscription(self, sub: Subscription, now: datetime | None = None) -> Any:
+        """Build the digest fresh, post it (and the storage chart), remember its figures."""
+        now = now or self.clock()
+        since, previous = self.store.figures(sub.id)
+        digest = await build_digest(self.services, sub.kinds, sub.targets or None, since=since, previous=previous,
+                                    now=now, clients=self.clients)
+        rendered = render_digest(digest)
+        response = await self.poster.post(sub.channel, rendered.text, rendered.blocks)
+        if "storage" in digest.kinds and digest.storage:
+            rows = [(f"{s.target}/{s.project}", s.current, s.max, s.previous) for s in digest.storage]
+            png = await asyncio.to_thread(storage_chart, rows, "Polaris storage used per project")
+            total = size(sum(s.current for s in digest.storage))
+            try:
+                await self.poster.upload(sub.channel, png, "storage.png", "Storage used per project",
+                                         f"Bar chart of storage used by {len(rows)} Polaris projects, {total} in all.")
+            except SlackApiError as exc:
+                log.warning("digest %s chart upload failed: %s", sub.id, exc.response.get("error"))
+        self.store.save_figures(sub.id, now, digest.figures())
+        for key, subject in digest.alert_conditions().items():  # already told in the digest
+            self.store.raise_alert(f"{sub.channel}|{key}", sub.channel, subject, now)
+        return response
+
+    async def check_alerts(self, now: datetime | None = None) -> int:
+        """Post one alert per new crossing and one note per recovery; returns the messages posted."""
+        now = now or self.clock()
+        posted = 0
+        for sub in self.store.list():
+            baseline = self.store.figures(sub.id)[0] is None
+            digest = await build_digest(self.services, sub.kinds, sub.targets or None, now=now,
+                                        clients=self.clients, tables=False)
+            current = digest.alert_conditions()
+            new = [subject for key, subject in current.items()
+                   if self.store.raise_alert(f"{sub.channel}|{key}", sub.channel, subject, now)]
+            unreachable = {line.split("`")[1] for line in digest.down if "`" in line}
+            recovered = []
+            for row in self.store.active_alerts():
+                channel, _, key = row["key"].partition("|")
+                target = key.split(":")[1] if ":" in key else ""
+                if channel != sub.channel or key in current or target in unreachable:
+                    continue
+                if not _covers(sub, key) or not self.store.clear_alert(row["key"], now):
+                    continue
+                recovered.append(row["subject"])
+            if baseline:
+                self.store.save_figures(sub.id, now, digest.figures())
+                continue  # the first look only learns what is already wrong
+            if new:
+                await self.poster.post(sub.channel, f"projectops alert: {len(new)} new", _alert_blocks(new, True))
+                posted += 1
+            if recovered:
+                await self.poster.post(sub.channel, f"projectops: {len(recovered)} recovered",
+                                       _alert_blocks(recovered, False))
+                posted += 1
+        return posted
+
+    async def tick(self) -> None:
+        now = self.clock()
+        await self.run_due(now)
+        if self._last_alert_check is None:
+            self._last_alert_check = now
+        elif now - self._last_alert_check >= self.alert_every:
+            self._last_alert_check = now
+            await self.check_alerts(now)
+
+    async def run_forever(self) -> None:
+        """Tick every `tick_seconds`: the first tick catches up missed digests once."""
+        self.loop = asyncio.get_running_loop()
+        try:
+            while True:
+                try:
+                    await self.tick()
+                except Exception:
+                    log.exception("digest scheduler tick failed")
+                await asyncio.sleep(self.tick_seconds)
+        finally:
+            await self.clients.aclose()
+
+
+def _covers(sub: Subscription, key: str) -> bool:
+    kind = key.split(":", 1)[0]
+    return ("job-health" if kind == "job" else "storage") in sub.kinds
+
+
+def _alert_blocks(subjects: list[str], raised: bool) -> list[dict[str, Any]]:
+    from bot import blocks as bk
+
+    head = ":rotating_light: *New since the last check:*" if raised else ":white_check_mark: *Recovered:*"
+    lines = [head, *subjects[:40]]
+    if len(subjects) > 40:
+        lines.append(f"…and {len(subjects) - 40} more")
+    return bk.fit_message(bk.line_sections(lines))
+
+
+def start_scheduler(services: Any, clock: Clock = utcnow) -> asyncio.Task:
+    """Create the scheduler on `services.scheduler` and run it as a background task."""
+    scheduler = DigestScheduler(services, clock=clock)
+    services.scheduler = scheduler
+    scheduler.loop = asyncio.get_running_loop()
+    return asyncio.create_task(scheduler.run_forever(), name="digest-scheduler")

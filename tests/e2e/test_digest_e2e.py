@@ -1,0 +1,97 @@
+"""Scheduled digests end to end: a slash-command subscription, the clock moved, the post and the alerts."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from rig import Bot, message_text
+
+from bot.audit import AuditQuery
+
+CHANNEL = "C0DIGEST"
+
+
+def on_app_loop(bot: Bot, coroutine: Any, timeout: float = 20.0) -> Any:
+    """Run a scheduler coroutine on the app's own event loop (where its HTTP clients live)."""
+    scheduler = bot.project.services.scheduler
+    return asyncio.run_coroutine_threadsafe(coroutine, scheduler.loop).result(timeout)
+
+
+def test_subscription_posts_a_fresh_digest_when_due_and_alerts_once(bot: Bot, backends: str) -> None:
+    answer = bot.run("digest add all <#C0DIGEST|digests> polaris phoenix terraform daily 09:00", user="U0OPERATOR")
+    text = message_text(answer)
+    assert "Digest #1" in text and "daily 09:00 (Europe/London)" in text  # the requester's Slack tz
+    assert bot.audit.query(AuditQuery(operation="digest.add"))[0]["outcome"] == "succeeded"
+
+    scheduler = bot.project.services.scheduler
+    now = datetime.now(UTC)
+    assert on_app_loop(bot, scheduler.run_due(now)) == []  # not due yet
+
+    with httpx.Client(base_url=f"{backends}/polaris") as http:  # fresh figures, read when the digest runs
+        http.patch("/_admin/projects/iot-telemetry", json={"currentBytes": 190_000_000_000}).raise_for_status()
+    later = now + timedelta(days=1, minutes=1)
+    assert on_app_loop(bot, scheduler.run_due(later)) == [1]
+    assert on_app_loop(bot, scheduler.run_due(later + timedelta(seconds=30))) == []  # posted once
+
+    [digest] = bot.slack.messages(CHANNEL)
+    posted = message_text(digest)
+    assert "Storage digest" in posted and "Over 80% of their storage" in posted
+    assert "polaris / clickstream* 92%" in posted
+    assert "polaris / iot-telemetry*: 190.0 GB / 400.0 GB (48%)" in posted
+    assert "Phoenix `phoenix`:" in posted and "Terraform `terraform`:" in posted
+    assert "Job health digest" in posted and "clickstream" in posted
+    logs = [b["accessory"]["value"] for b in digest["blocks"] if b.get("accessory", {}).get("action_id")
+            == "projectops_rerun_logs"]
+    assert logs[0].startswith("job logs polaris clickstream ")  # the error job comes first
+    _, rid = bot.click(digest, "projectops_rerun_logs", user="U0VIEWER", channel=CHANNEL)
+    assert "Access Denied (403)" in message_text(bot.answer(rid))
+    [chart] = bot.slack.files.values()
+    assert chart.channel_id == CHANNEL and chart.content.startswith(b"\x89PNG")
+
+    # a job goes to error between digests: one alert over two checks
+    state = httpx.get(f"{backends}/polaris/_admin/state").json()
+    assert any(p["name"] == "analytics-prod" for p in state["projects"])
+    with httpx.Client(base_url=f"{backends}/polaris") as http:
+        jobs = http.get("/v1/projects/" + _uid(state, "analytics-prod") + "/jobs", auth=("demo-polaris-key", ""))
+        job = next(j for j in jobs.json()["values"] if j["health"]["status"] == "ok")
+        http.patch(f"/_admin/projects/analytics-prod/jobs/{job['id']}", json={"health": "error"}).raise_for_status()
+    on_app_loop(bot, scheduler.check_alerts(later + timedelta(minutes=5)))
+    on_app_loop(bot, scheduler.check_alerts(later + timedelta(minutes=10)))
+    alerts = [m for m in bot.slack.messages(CHANNEL)[1:] if "New since the last check" in message_text(m)]
+    assert len(alerts) == 1 and job["id"] in message_text(alerts[0])
+    assert "clickstream" not in message_text(alerts[0])  # already told in the digest
+
+
+def _uid(state: dict, name: str) -> str:
+    return next(p["uid"] for p in state["projects"] if p["name"] == name)
+
+
+def test_list_now_remove_and_a_down_back_end_is_a_line(bot: Bot, backends: str) -> None:
+    refused = message_text(bot.run("digest add storage hourly", user="U0VIEWER"))
+    assert "operator" in refused.lower()
+    bot.run("digest add storage terraform phoenix weekly mon 09:00 --tz UTC", user="U0OPERATOR", channel="C0STORE")
+    listed = message_text(bot.run("digest list", user="U0VIEWER"))
+    assert "#1* storage" in listed and "weekly mon 09:00 (UTC)" in listed and "`terraform`" in listed
+
+    httpx.post(f"{backends}/phoenix/_faults", json={"status": 500, "count": 50}).raise_for_status()
+    assert "posted to <#C0STORE>" in message_text(bot.run("digest now 1", user="U0VIEWER"))
+    [digest] = bot.slack.messages("C0STORE")
+    posted = message_text(digest)
+    assert "Not reachable" in posted and "`phoenix` (phoenix)" in posted
+    assert "Terraform `terraform`: 6 projects" in posted and "clickstream" not in posted
+
+    assert "removed" in message_text(bot.run("digest remove 1", user="U0OPERATOR"))
+    assert "No digests yet" in message_text(bot.run("digest list"))
+    assert "no digest #1" in message_text(bot.run("digest now 1")).lower()
+    assert [r["outcome"] for r in bot.audit.query(AuditQuery(operation="digest.remove"))] == ["succeeded"]
+
+
+def test_bad_schedule_and_target_are_explained(bot: Bot) -> None:
+    assert "not a time of day" in message_text(bot.run("digest add storage daily 25:00", user="U0OPERATOR"))
+    assert "not a target a digest can cover" in message_text(
+        bot.run("digest add storage polaris matillion hourly", user="U0OPERATOR"))
+    ack, _ = bot.command("digest add storag hourly", user="U0OPERATOR")  # bad input: answered in the ack
+    assert "Did you mean `storage`?" in message_text(ack.json())

@@ -1,0 +1,148 @@
+"""Schedules, the digest scheduler with an injected clock, leases, alerts and the Slack poster."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from slack_sdk.errors import SlackApiError
+from test_digests import Clients, FakePolaris, job, project
+
+from bot.digest_store import DigestStore
+from bot.errors import UsageError
+from bot.scheduler import ChannelPoster, DigestScheduler, parse_schedule
+from bot.settings import AppConfig, Target
+
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
+
+
+@pytest.mark.parametrize(("words", "tz", "after", "expected"), [
+    ("hourly", "UTC", T0, datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+    ("daily 09:00", "Europe/Paris", T0, datetime(2026, 11, 24, 8, 0, tzinfo=UTC)),
+    ("daily 09:00", "Europe/Paris", T0 - timedelta(hours=1), T0),
+    ("weekdays 08:30", "UTC", datetime(2026, 11, 21, 12, 0, tzinfo=UTC), datetime(2026, 11, 23, 8, 30, tzinfo=UTC)),
+    ("weekly mon 09:00", "America/New_York", T0, datetime(2026, 11, 23, 14, 0, tzinfo=UTC)),
+    ("weekly friday 17:45", "UTC", T0, datetime(2026, 11, 27, 17, 45, tzinfo=UTC)),
+    ("*/15 * * * *", "UTC", T0, datetime(2026, 11, 23, 8, 15, tzinfo=UTC)),
+    ("0 6 1 * *", "UTC", T0, datetime(2026, 12, 1, 6, 0, tzinfo=UTC)),
+    ("30 1 * * *", "Europe/London", datetime(2026, 3, 28, 12, 0, tzinfo=UTC), datetime(2026, 3, 29, 1, 30, tzinfo=UTC)),
+])
+def test_next_run(words: str, tz: str, after: datetime, expected: datetime) -> None:
+    assert parse_schedule(words.split(), tz).next_after(after) == expected
+
+
+@pytest.mark.parametrize(("words", "tz", "says"), [
+    ("daily 9am", "UTC", "not a time of day"),
+    ("weekly funday 09:00", "UTC", "not a day of the week"),
+    ("61 * * * *", "UTC", "not a cron expression"),
+    ("fortnightly", "UTC", "cannot read the schedule"),
+    ("hourly", "Mars/Olympus", "not a time zone"),
+])
+def test_bad_schedules_say_why(words: str, tz: str, says: str) -> None:
+    with pytest.raises(UsageError, match=says):
+        parse_schedule(words.split(), tz)
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.posts: list[dict[str, Any]] = []
+        self.uploads: list[dict[str, Any]] = []
+        self.failures: list[int] = []
+
+    async def chat_postMessage(self, **kwargs: Any) -> dict[str, Any]:  # noqa: N802 (Slack's name)
+        if self.failures:
+            status = self.failures.pop(0)
+            response = SimpleNamespace(status_code=status, headers={"Retry-After": "0"}, get=lambda k: "ratelimited")
+            raise SlackApiError("ratelimited", response)
+        self.posts.append(kwargs)
+        return {"ok": True}
+
+    async def files_upload_v2(self, **kwargs: Any) -> dict[str, Any]:
+        self.uploads.append(kwargs)
+        return {"ok": True}
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def make_scheduler(db: Path, polaris: FakePolaris, clock: Clock) -> tuple[DigestScheduler, FakeSlack]:
+    store = DigestStore.open(db)
+    slack = FakeSlack()
+    config = AppConfig(targets={"polaris": Target(name="polaris", kind="polaris", url="http://p.example")})
+    services = SimpleNamespace(config=config, audit=SimpleNamespace(db=store.db, lock=store.lock), slack=slack)
+    scheduler = DigestScheduler(services, clock=clock)
+    scheduler.clients = Clients({"polaris": polaris})
+    scheduler.poster.interval = 0.0
+    return scheduler, slack
+
+
+def subscribe(scheduler: DigestScheduler, kind: str, schedule: str, now: datetime) -> int:
+    parsed = parse_schedule(schedule.split(), "UTC")
+    return scheduler.store.add(kind, "C0OPS", parsed.text, "UTC", [], "U0OPERATOR", parsed.next_after(now), now).id
+
+
+async def test_missed_runs_catch_up_once_not_a_flood(tmp_path: Path) -> None:
+    clock = Clock(T0)
+    scheduler, slack = make_scheduler(tmp_path / "db.sqlite", FakePolaris([project("a", 50)], {}), clock)
+    sub_id = subscribe(scheduler, "storage", "hourly", T0)
+    assert await scheduler.run_due() == []
+    clock.now = T0 + timedelta(hours=5, minutes=30)  # the app was down for five slots
+    assert await scheduler.run_due() == [sub_id]
+    assert await scheduler.run_due() == []
+    assert len(slack.posts) == 1 and len(slack.uploads) == 1
+    assert scheduler.store.get(sub_id).next_run == "2026-11-23T14:00:00+00:00"
+    clock.now = T0 + timedelta(hours=6)
+    assert await scheduler.run_due() == [sub_id]
+    assert "change ±0" in str(slack.posts[-1]["blocks"])  # compared with the figures of the last digest
+
+
+async def test_two_processes_post_a_run_once(tmp_path: Path) -> None:
+    clock = Clock(T0)
+    polaris = FakePolaris([project("a", 50)], {})
+    first, slack_a = make_scheduler(tmp_path / "db.sqlite", polaris, clock)
+    second, slack_b = make_scheduler(tmp_path / "db.sqlite", polaris, clock)
+    subscribe(first, "storage", "daily 09:00", T0)
+    clock.now = T0 + timedelta(hours=1)
+    posted = [await first.run_due(), await second.run_due()]
+    assert sorted(map(len, posted)) == [0, 1] and len(slack_a.posts) + len(slack_b.posts) == 1
+
+
+async def test_alert_once_per_crossing_and_a_note_when_it_recovers(tmp_path: Path) -> None:
+    clock = Clock(T0)
+    jobs = {"uid-a": [job("j1")]}
+    scheduler, slack = make_scheduler(tmp_path / "db.sqlite", FakePolaris([project("a", 50)], jobs), clock)
+    subscribe(scheduler, "all", "daily 09:00", T0)
+    assert await scheduler.check_alerts() == 0  # the first look is a baseline
+    jobs["uid-a"] = [job("j1", health="error", message="boom")]
+    assert await scheduler.check_alerts() == 1
+    assert await scheduler.check_alerts() == 0
+    assert "j1" in str(slack.posts[-1]["blocks"]) and "boom" in str(slack.posts[-1]["blocks"])
+    jobs["uid-a"] = [job("j1")]
+    assert await scheduler.check_alerts() == 1 and "Recovered" in str(slack.posts[-1]["blocks"])
+    jobs["uid-a"] = [job("j1", health="error")]
+    assert await scheduler.check_alerts() == 1 and len(slack.posts) == 3
+
+
+async def test_poster_spaces_posts_per_channel_and_retries_429() -> None:
+    slack = FakeSlack()
+    poster = ChannelPoster(slack, per_second=10)
+    started = time.monotonic()
+    for _ in range(3):
+        await poster.post("C1", "hi", [])
+    await poster.post("C2", "hi", [])
+    assert time.monotonic() - started >= 0.2 and len(slack.posts) == 4
+    slack.failures = [429, 429]
+    await poster.post("C1", "after a 429", [])
+    assert slack.posts[-1]["text"] == "after a 429"
+    slack.failures = [500]
+    with pytest.raises(SlackApiError):
+        await poster.post("C1", "broken", [])
