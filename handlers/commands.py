@@ -13,6 +13,7 @@ from bot.errors import UsageError
 from bot.operations.base import Actor, OpRequest, Risk
 from bot.operations.context import Services
 from bot.operations.executor import execute
+from bot.operations.parser import split_words
 from handlers.actions import with_share_button
 from handlers.common import parse_or_usage, record_bad_input, render_result, response_payload
 from handlers.confirm import confirmation_prompt
@@ -34,21 +35,36 @@ def actor_from_command(body: dict[str, Any]) -> Actor:
     )
 
 
+EDIT_USAGE = "/projects edit <target> <project>"
+
+
+async def answer_bad_input(ack: AsyncAck, services: Services, actor: Actor, text: str, error: UsageError) -> None:
+    """Bad input is answered in the ack itself (instant, no back end involved), then audited."""
+    payload = response_payload(bk.error_message(error))
+    payload.pop("response_type")
+    await ack(**payload)
+    await record_bad_input(services, actor, text, error)
+
+
 def register(app: AsyncApp, services: Services) -> None:
     @app.command(COMMAND)
     async def projects_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
                                client: AsyncWebClient) -> None:
         text = body.get("text", "") or ""
         actor = actor_from_command(body)
-        words = text.split()
+        try:
+            words = split_words(text)  # quoted names ("Default Project") stay one word
+        except UsageError:
+            words = text.split()
         if words in (["create"], ["new"]):  # no arguments: the create modal, before any back-end call
             await ack()
             await open_create(services, client, body["trigger_id"], actor)
             return
         if words and words[0] == "edit":
             if len(words) not in (1, 3):
-                await ack(text="Usage: `/projects edit <target> <project>` opens a form with its current values; "
-                               "`/projects edit` lets you pick them.")
+                error = UsageError("`/projects edit` takes a target and a project.",
+                                   "`/projects edit` alone lets you pick them.", usage=EDIT_USAGE)
+                await answer_bad_input(ack, services, actor, text, error)
                 return
             await ack()
             if len(words) == 1:
@@ -58,10 +74,7 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         parsed = parse_or_usage(services, text)
         if isinstance(parsed, UsageError):
-            # Bad input is answered in the ack itself: instant, and no back end is involved.
-            rendered = bk.error_message(parsed)
-            await ack(**{k: v for k, v in response_payload(rendered).items() if k != "response_type"})
-            await record_bad_input(services, actor, text, parsed)
+            await answer_bad_input(ack, services, actor, text, parsed)
             return
         await ack()
         op = parsed.operation
