@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.operations.context import Services
-from handlers import actions, approvals, commands, events, home, options, views
+from handlers import actions, approvals, commands, events, home, options, provision_modal, views
 
 
 def register_listeners(app: AsyncApp, services: Services) -> None:
@@ -14,5 +14,6 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
     actions.register(app, services)
     approvals.register(app, services)
     views.register(app, services)
+    provision_modal.register(app, services)
     home.register(app, services)
     options.register(app, services)

@@ -18,6 +18,7 @@ from handlers.actions import with_share_button
 from handlers.common import parse_or_usage, record_bad_input, render_result, response_payload
 from handlers.confirm import confirmation_prompt
 from handlers.progress import LIVE_OPERATIONS
+from handlers.provision_modal import is_provision_target, open_provision
 from handlers.views import open_create, open_edit, open_edit_picker, run_live
 
 log = logging.getLogger("projectops.commands")
@@ -59,6 +60,11 @@ def register(app: AsyncApp, services: Services) -> None:
         if words in (["create"], ["new"]):  # no arguments: the create modal, before any back-end call
             await ack()
             await open_create(services, client, body["trigger_id"], actor)
+            return
+        if words == ["provision"] or (len(words) == 2 and words[0] == "provision"
+                                      and is_provision_target(services, words[1])):  # the guided modal
+            await ack()
+            await open_provision(services, client, body["trigger_id"], actor, words[1] if len(words) == 2 else None)
             return
         if words and words[0] == "edit":
             if len(words) not in (1, 3):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -46,3 +47,13 @@ class OpContext:
         if self.target is None:
             raise UsageError("This command needs a target.", "Name one: `/projects targets` lists them.")
         return await self.services.clients.get(self.target)
+
+
+async def report_progress(ctx: OpContext, text: str) -> None:
+    """Hand a progress line to whoever listens (live Slack message updates hook in as `ctx.progress`)."""
+    hook = getattr(ctx, "progress", None)
+    if hook is None:
+        return
+    result = hook(text)
+    if inspect.isawaitable(result):
+        await result

@@ -55,18 +55,13 @@ async def run_list(ctx: OpContext, params: ListParams) -> PhoenixListing:
 
 def render_list(result: PhoenixListing, ctx: OpContext) -> Rendered:
     title = f"Phoenix projects on {result.target} ({len(result.projects)})"
-    blocks: list[dict[str, Any]] = [bk.header(title)]
-    if result.name_contains:
-        blocks.append(bk.context(f"Names containing `{result.name_contains}`"))
-    if not result.projects:
-        blocks.append(bk.section("No projects match." if result.name_contains else "No projects yet."))
-    lines = [f"• *{p.name}* — {describe(p)} · `{p.id}`" for p in result.projects[:MAX_LINES]]
-    blocks += bk.line_sections(lines)
-    footer = f"`/projects show {result.target} <project>` for details."
-    if len(result.projects) > MAX_LINES:
-        footer = f"Showing {MAX_LINES} of {len(result.projects)}; narrow with `--name-contains`. " + footer
-    blocks.append(bk.context(footer))
-    return Rendered(text=title, blocks=bk.fit_message(blocks))
+    filtered = f"Names containing `{result.name_contains}`" if result.name_contains else ""
+    blocks = bk.listing(
+        title, [f"• *{p.name}* — {describe(p)} · `{p.id}`" for p in result.projects],
+        f"`/projects show {result.target} <project>` for details.",
+        filtered=filtered, narrow="--name-contains", limit=MAX_LINES,
+    )
+    return Rendered(text=title, blocks=blocks)
 
 
 register(Operation(

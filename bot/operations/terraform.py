@@ -95,17 +95,13 @@ async def run_list(ctx: OpContext, params: ListParams) -> TerraformListing:
 
 def render_list(result: TerraformListing, ctx: OpContext) -> Rendered:
     title = f"HCP Terraform projects in {result.organization} ({len(result.projects)})"
-    blocks: list[dict[str, Any]] = [bk.header(title)]
-    if result.filters:
-        blocks.append(bk.context("Filtered by " + ", ".join(f"{k} `{v}`" for k, v in result.filters.items())))
-    if not result.projects:
-        blocks.append(bk.section("No projects match." if result.filters else "No projects yet."))
-    blocks += bk.line_sections([project_line(p) for p in result.projects[:MAX_LINES]])
-    footer = f"`/projects show {result.target} <project>` for details and workspaces."
-    if len(result.projects) > MAX_LINES:
-        footer = f"Showing {MAX_LINES} of {len(result.projects)}; narrow with `--search`. " + footer
-    blocks.append(bk.context(footer))
-    return Rendered(text=title, blocks=bk.fit_message(blocks))
+    filtered = ", ".join(f"{k} `{v}`" for k, v in result.filters.items())
+    blocks = bk.listing(
+        title, [project_line(p) for p in result.projects],
+        f"`/projects show {result.target} <project>` for details and workspaces.",
+        filtered=f"Filtered by {filtered}" if filtered else "", narrow="--search", limit=MAX_LINES,
+    )
+    return Rendered(text=title, blocks=blocks)
 
 
 register(Operation(

@@ -76,7 +76,7 @@ def test_secrets_typed_on_the_command_line_are_refused(
                          user="U0OPERATOR")
     assert ack.status_code == 200
     text = message_text(ack.json())
-    assert "Secrets cannot be typed on the command line" in text and "Provision button/modal" in text
+    assert "Secrets cannot be typed on the command line" in text and "/projects provision" in text
     assert typed not in text
     [row] = audit_rows(bot, "parse")
     assert row["outcome"] == "failed" and typed not in row["params"] and "***" in row["params"]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import TYPE_CHECKING, cast
 
 from pydantic import BaseModel, ConfigDict
 
 from bot import blocks as bk
+from bot.operations.context import report_progress as report_progress  # shared; imported from here
 
 if TYPE_CHECKING:
     from bot.backends.matillion import MatillionClient
@@ -26,16 +26,6 @@ async def client_of(ctx: OpContext) -> MatillionClient:
 
 def target_name(ctx: OpContext) -> str:
     return ctx.target.name if ctx.target else KIND
-
-
-async def report_progress(ctx: OpContext, text: str) -> None:
-    """Hand a progress line to whoever listens (live Slack message updates hook in as `ctx.progress`)."""
-    hook = getattr(ctx, "progress", None)
-    if hook is None:
-        return
-    result = hook(text)
-    if inspect.isawaitable(result):
-        await result
 
 
 line_sections = bk.line_sections  # shared packing of lines into sections

@@ -50,7 +50,7 @@ SECRET_WORDS = {
     "private_key": "Snowflake private key", "passphrase": "private key passphrase",
     "password": "Redshift password", "git_access_token": "GitHub personal access token",
 }
-MODAL_HINT = "Use the Provision button/modal: secrets go only into its fields."
+MODAL_HINT = "Type `/projects provision` to open the provisioning form: secrets go only into its fields."
 #: Provisioning ids running in this process (a double click must not run one twice).
 _RUNNING: set[str] = set()
 
@@ -267,7 +267,7 @@ class ProvisioningFailed(BackendError):
         hint = " ".join(part for part in (
             ("Done: " + "; ".join(done) + ".") if done else "Nothing was created.",
             scrub(cause.hint),
-            f"Then resume provisioning `{record.id}` from the Provision button/modal (re-enter the secrets); "
+            f"Then resume provisioning `{record.id}` with its Resume button (re-enter the secrets); "
             f"`/projects provision status {target} {record.id}` shows where it stands.",
         ) if part)
         super().__init__(message, hint, backend=getattr(cause, "backend", "") or "Matillion",
@@ -322,7 +322,7 @@ async def _open_record(ctx: OpContext, store: ProvisioningStore, client: Matilli
             raise UsageError(
                 f"Provisioning `{earlier.id}` of `{plan['name']}` did not finish "
                 f"(it stopped at {earlier.failed_step or 'an unknown step'}).",
-                f"Resume `{earlier.id}` from the Provision button/modal instead: starting again would create a "
+                f"Resume `{earlier.id}` with its Resume button instead: starting again would create a "
                 "second project.",
             )
     record = await asyncio.to_thread(store.create, KIND, target, ctx.actor.user_id, plan)

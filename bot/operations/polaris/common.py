@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import TYPE_CHECKING, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.backends.polaris.models import Project
+from bot.operations.context import report_progress as report_progress  # shared; imported from here
 
 if TYPE_CHECKING:
     from bot.backends.polaris import PolarisClient
@@ -36,13 +36,3 @@ async def project_of(ctx: OpContext, ref: str) -> tuple[PolarisClient, Project]:
 
 def target_name(ctx: OpContext) -> str:
     return ctx.target.name if ctx.target else KIND
-
-
-async def report_progress(ctx: OpContext, text: str) -> None:
-    """Hand a progress line to whoever listens (live Slack message updates hook in as `ctx.progress`)."""
-    hook = getattr(ctx, "progress", None)
-    if hook is None:
-        return
-    result = hook(text)
-    if inspect.isawaitable(result):
-        await result

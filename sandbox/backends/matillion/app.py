@@ -225,6 +225,28 @@ def _project(request: Request, project_id: str) -> Project | Response:
     return project
 
 
+def _checked_project_id(request: Request) -> str | Response:
+    """The projectId path parameter once the token and rate limit pass (401, 429, then 400)."""
+    if denied := _preflight(request):
+        return denied
+    return _project_id(request)
+
+
+def _requested_project(request: Request) -> Project | Response:
+    """The project the path names, or the 401/429/400/404 response that stops the call."""
+    project_id = _checked_project_id(request)
+    return project_id if isinstance(project_id, Response) else _project(request, project_id)
+
+
+async def _project_body(request: Request) -> tuple[str, dict[str, Any]] | Response:
+    """(projectId, JSON body) for a create under a project, or the 401/429/400 response that stops it."""
+    project_id = _checked_project_id(request)
+    if isinstance(project_id, Response):
+        return project_id
+    body = await _json(request)
+    return body if isinstance(body, Response) else (project_id, body)
+
+
 def _created(request: Request, step: str, save: Callable[[], None], body: dict[str, Any]) -> Response:
     """Store and answer 201, unless an injected failure says otherwise."""
     failure = _state(request).take_failure(step)
@@ -307,22 +329,12 @@ async def create_project(request: Request) -> Response:
 
 
 async def get_project(request: Request) -> Response:
-    if denied := _preflight(request):
-        return denied
-    project_id = _project_id(request)
-    if isinstance(project_id, Response):
-        return project_id
-    project = _project(request, project_id)
+    project = _requested_project(request)
     return project if isinstance(project, Response) else JSONResponse(project.to_json())
 
 
 async def delete_project(request: Request) -> Response:
-    if denied := _preflight(request):
-        return denied
-    project_id = _project_id(request)
-    if isinstance(project_id, Response):
-        return project_id
-    project = _project(request, project_id)
+    project = _requested_project(request)
     if isinstance(project, Response):
         return project
     del _state(request).store.projects[project.id]
@@ -337,14 +349,10 @@ async def list_connections(request: Request) -> Response:
 
 
 async def create_connection(request: Request) -> Response:
-    if denied := _preflight(request):
-        return denied
-    project_id = _project_id(request)
-    if isinstance(project_id, Response):
-        return project_id
-    body = await _json(request)
-    if isinstance(body, Response):
-        return body
+    checked = await _project_body(request)
+    if isinstance(checked, Response):
+        return checked
+    project_id, body = checked
     v = Violations()
     name = v.text(body, "name")
     kind = v.enum(body, "platformConnectionType", PLATFORM_CONNECTION_TYPES)
@@ -431,14 +439,10 @@ def _reference_checks(v: Violations, project: Project, defaults: list[str], over
 
 
 async def create_environment(request: Request) -> Response:
-    if denied := _preflight(request):
-        return denied
-    project_id = _project_id(request)
-    if isinstance(project_id, Response):
-        return project_id
-    body = await _json(request)
-    if isinstance(body, Response):
-        return body
+    checked = await _project_body(request)
+    if isinstance(checked, Response):
+        return checked
+    project_id, body = checked
     body = _documented_shape(body)
     v = Violations()
     name = v.text(body, "name", max_len=255)
@@ -487,14 +491,10 @@ async def list_repositories(request: Request) -> Response:
 
 
 async def create_repository(request: Request) -> Response:
-    if denied := _preflight(request):
-        return denied
-    project_id = _project_id(request)
-    if isinstance(project_id, Response):
-        return project_id
-    body = await _json(request)
-    if isinstance(body, Response):
-        return body
+    checked = await _project_body(request)
+    if isinstance(checked, Response):
+        return checked
+    project_id, body = checked
     v = Violations()
     provider = v.enum(body, "provider", PROVIDERS)
     repository_name = v.text(body, "repositoryName", max_len=255)
@@ -529,12 +529,7 @@ async def create_repository(request: Request) -> Response:
 
 
 async def _list_children(request: Request, items: Callable[[Project], list[dict[str, Any]]]) -> Response:
-    if denied := _preflight(request):
-        return denied
-    project_id = _project_id(request)
-    if isinstance(project_id, Response):
-        return project_id
-    project = _project(request, project_id)
+    project = _requested_project(request)
     return project if isinstance(project, Response) else paged(request, items(project))
 
 

@@ -213,7 +213,7 @@ async def test_missing_secrets_or_fields_stop_before_anything_is_created(
     del fields["private_key"]
     result = await provision(services, **fields)
     assert isinstance(result.error, UsageError)
-    assert "Snowflake private key" in result.error.message and "Provision button/modal" in result.error.hint
+    assert "Snowflake private key" in result.error.message and "/projects provision" in result.error.hint
     result = await provision(services, name="prov-half", warehouse="snowflake")
     assert isinstance(result.error, UsageError) and "`--environment`, `--agent`, `--username`" in result.error.message
     result = await provision(services, **snowflake("prov-agent", agent="agent-7"))
@@ -245,7 +245,7 @@ def test_command_line_refuses_secrets(services: Services, secret_arg: str) -> No
     with pytest.raises(UsageError) as caught:
         parse_command(text, services.registry, services.config)
     assert "Secrets cannot be typed on the command line" in caught.value.message
-    assert "Provision button/modal" in caught.value.hint
+    assert "/projects provision" in caught.value.hint
     assert "s3cret-on-cli" not in str(caught.value) and "s3cret-on-cli" not in scrub(text)
 
 
@@ -254,7 +254,7 @@ async def test_command_line_without_secrets_asks_for_the_modal(
 ) -> None:
     result, text = await run_text(services, f"provision matillion cli-ok snowflake --environment dev --agent {AGENT} "
                                             "--account acme --username svc --repository acme/cli-ok")
-    assert "needs the Snowflake private key, GitHub personal access token" in text and "modal" in text
+    assert "needs the Snowflake private key, GitHub personal access token" in text and "/projects provision" in text
     assert await projects_named(emulator, "cli-ok") == []
     _, text = await run_text(services, "provision status matillion")
     assert "No provisioning has run" in text
