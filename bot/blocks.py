@@ -129,16 +129,14 @@ def line_sections(lines: list[str], limit: int = SECTION_TEXT_MAX - 100) -> list
     return [section(c.rstrip("\n")) for c in chunks]
 
 
-def listing(title: str, lines: list[str], footer: str, *, filtered: str = "", narrow: str = "",
-            limit: int = 200, noun: str = "projects") -> list[dict[str, Any]]:
-    """A list reply: header, filter note, the first `limit` lines (or an empty note), and a footer."""
+def listing(title: str, rows: list[dict[str, Any]], footer: str, *, filtered: str = "",
+            noun: str = "projects") -> list[dict[str, Any]]:
+    """A list reply: header, filter note, the rows (or an empty note), and a footer."""
     blocks: list[dict[str, Any]] = [header(title)]
     if filtered:
         blocks.append(context(filtered))
-    if not lines:
+    if not rows:
         blocks.append(section(f"No {noun} match." if filtered else f"No {noun} yet."))
-    blocks += line_sections(lines[:limit])
-    if len(lines) > limit:
-        footer = f"Showing {limit} of {len(lines)}; narrow with `{narrow}`. " + footer
+    blocks += rows
     blocks.append(context(footer))
     return fit_message(blocks)

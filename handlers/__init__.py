@@ -12,6 +12,7 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
     events.register(app, services)  # first: its middleware dedupes redelivered events
     commands.register(app, services)
     actions.register(app, services)
+    actions.register_row_menu(app, services)
     approvals.register(app, services)
     views.register(app, services)
     provision_modal.register(app, services)

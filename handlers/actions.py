@@ -15,6 +15,8 @@ from bot.audit import AuditEntry
 from bot.errors import UsageError
 from bot.operations.base import Actor, Risk
 from bot.operations.context import Services
+from bot.operations.parser import split_words
+from bot.paging import ROW_ACTION
 from handlers.common import parse_or_usage, response_payload, run_parsed
 from handlers.confirm import (
     CANCEL_ACTION,
@@ -136,3 +138,37 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         rendered = await run_parsed(services, parsed, actor)
         await respond(**response_payload(rendered), replace_original=True)
+
+
+def register_row_menu(app: AsyncApp, services: Services) -> None:
+    """A project row's overflow menu (Show / Edit / Delete…): the same paths as typing the command."""
+    from handlers.confirm import confirmation_prompt
+    from handlers.views import open_edit
+
+    @app.action(ROW_ACTION)
+    async def on_row(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
+                     client: AsyncWebClient) -> None:
+        await ack()
+        actor = actor_from_action(body)
+        text = (action.get("selected_option") or {}).get("value", "")
+        try:
+            words = split_words(text)
+        except UsageError:
+            words = []
+        if len(words) == 3 and words[0] == "edit":  # the form opens at once: the trigger_id lasts 3 s
+            await open_edit(services, client, body["trigger_id"], actor, words[1], words[2])
+            return
+        parsed = parse_or_usage(services, text)
+        if isinstance(parsed, UsageError):
+            await respond(**response_payload(bk.error_message(parsed)), replace_original=False)
+            return
+        op = parsed.operation
+        if op.risk is Risk.DESTRUCTIVE and (await services.policy.check(actor.user_id, op, parsed.target)).allowed:
+            prompt = await confirmation_prompt(services, parsed, text, actor)
+            await respond(**response_payload(prompt), replace_original=False)
+            return
+        rendered = await run_parsed(services, parsed, actor)
+        payload = response_payload(rendered)
+        if op.risk is Risk.READ:
+            payload["blocks"] = with_share_button(payload["blocks"])
+        await respond(**payload, replace_original=False)

@@ -13,9 +13,9 @@ from bot.errors import UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.registry import register
+from bot.paging import PageParams, command_text, paged_rows
 
 KIND = "phoenix"
-MAX_LINES = 200
 
 
 class _Params(BaseModel):
@@ -37,7 +37,7 @@ def describe(project: PhoenixProject) -> str:
 
 
 # ---------------------------------------------------------------- list
-class ListParams(_Params):
+class ListParams(_Params, PageParams):
     name_contains: str | None = Field(default=None, description="only names containing this (any case)")
 
 
@@ -46,21 +46,22 @@ class PhoenixListing:
     target: str
     projects: list[PhoenixProject]
     name_contains: str | None = None
+    page: int = 1
+    command: str = ""
 
 
 async def run_list(ctx: OpContext, params: ListParams) -> PhoenixListing:
     projects = await (await client_of(ctx)).list_projects(name_contains=params.name_contains)
-    return PhoenixListing(target_name(ctx), projects, params.name_contains)
+    target = target_name(ctx)
+    return PhoenixListing(target, projects, params.name_contains, params.page, command_text("list", target, params))
 
 
 def render_list(result: PhoenixListing, ctx: OpContext) -> Rendered:
     title = f"Phoenix projects on {result.target} ({len(result.projects)})"
     filtered = f"Names containing `{result.name_contains}`" if result.name_contains else ""
-    blocks = bk.listing(
-        title, [f"• *{p.name}* — {describe(p)} · `{p.id}`" for p in result.projects],
-        f"`/projects show {result.target} <project>` for details.",
-        filtered=filtered, narrow="--name-contains", limit=MAX_LINES,
-    )
+    rows = [(p.name, f"*{p.name}* — {describe(p)} · `{p.id}`") for p in result.projects]
+    blocks = bk.listing(title, paged_rows(rows, result.page, result.command, result.target),
+                        f"`/projects show {result.target} <project>` for details.", filtered=filtered)
     return Rendered(text=title, blocks=blocks)
 
 

@@ -15,6 +15,7 @@ from bot.errors import NotFoundError, UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.registry import register
+from bot.paging import PageParams, command_text, paged_rows
 
 KIND = "terraform"
 MAX_LINES = 200
@@ -67,7 +68,7 @@ def _duration(value: str | None) -> str | None:
 
 
 # ---------------------------------------------------------------- list
-class ListParams(_Params):
+class ListParams(_Params, PageParams):
     search: str | None = Field(default=None, description="names containing this (any case)")
     names: list[str] = Field(default_factory=list, description="exact names; repeat or separate with commas")
     sort: Literal["name", "-name"] | None = Field(default=None, description="name or -name")
@@ -84,23 +85,27 @@ class TerraformListing:
     organization: str
     projects: list[TerraformProject]
     filters: dict[str, str] = field(default_factory=dict)
+    page: int = 1
+    command: str = ""
 
 
 async def run_list(ctx: OpContext, params: ListParams) -> TerraformListing:
     client = await client_of(ctx)
     projects = await client.list_projects(search=params.search, names=params.names, sort=params.sort)
-    filters = {k: (", ".join(v) if isinstance(v, list) else str(v)) for k, v in params.model_dump().items() if v}
-    return TerraformListing(target_name(ctx), client.organization, projects, filters)
+    filters = {k: (", ".join(v) if isinstance(v, list) else str(v))
+               for k, v in params.model_dump(exclude={"page"}).items() if v}
+    target = target_name(ctx)
+    return TerraformListing(target, client.organization, projects, filters, params.page,
+                            command_text("list", target, params))
 
 
 def render_list(result: TerraformListing, ctx: OpContext) -> Rendered:
     title = f"HCP Terraform projects in {result.organization} ({len(result.projects)})"
     filtered = ", ".join(f"{k} `{v}`" for k, v in result.filters.items())
-    blocks = bk.listing(
-        title, [project_line(p) for p in result.projects],
-        f"`/projects show {result.target} <project>` for details and workspaces.",
-        filtered=f"Filtered by {filtered}" if filtered else "", narrow="--search", limit=MAX_LINES,
-    )
+    rows = [(p.name, project_line(p).removeprefix("• ")) for p in result.projects]
+    blocks = bk.listing(title, paged_rows(rows, result.page, result.command, result.target),
+                        f"`/projects show {result.target} <project>` for details and workspaces.",
+                        filtered=f"Filtered by {filtered}" if filtered else "")
     return Rendered(text=title, blocks=blocks)
 
 

@@ -59,9 +59,9 @@ def test_large_listings_stay_inside_slack_limits(bot: Bot, backends: str) -> Non
     httpx.post(f"{backends}/phoenix/_admin/bulk", json={"projects": 400, "prefix": "bulk-with-a-longer-name"})
     httpx.post(f"{backends}/terraform/_admin/bulk", json={"projects": 300})
     text = message_text(bot.run("list phoenix"))
-    assert "Phoenix projects on phoenix (406)" in text and "Showing 200 of 406" in text
+    assert "Phoenix projects on phoenix (406)" in text and "Page 1 of 41 · 406 in all" in text
     text = message_text(bot.run("list terraform"))
-    assert "HCP Terraform projects in acme (306)" in text and "Showing 200 of 306" in text
+    assert "HCP Terraform projects in acme (306)" in text and "Page 1 of 31 · 306 in all" in text
     text = message_text(bot.run("list"))
     assert "*phoenix* · phoenix — 406 projects" in text and "…and 376 more" in text
     # the `slack` fixture fails the test if any payload broke a Block Kit limit

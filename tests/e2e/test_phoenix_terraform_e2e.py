@@ -40,7 +40,7 @@ def confirm_only_bot(make_bot, demo_config_dict: dict) -> Iterator[Bot]:
 def test_phoenix_list_and_show(bot: Bot) -> None:
     text = message_text(bot.run("list phoenix", user="U0VIEWER"))
     assert "Phoenix projects on phoenix (6)" in text
-    assert "• *chatbot-prod* — Production customer-support chatbot traces · `UHJvamVjdDoy`" in text
+    assert "*chatbot-prod* — Production customer-support chatbot traces · `UHJvamVjdDoy`" in text
     assert "*summarizer-staging* — _no description_" in text
     [row] = rows_for(bot, "phoenix.project.list")
     assert (row["user"], row["target"], row["outcome"]) == ("U0VIEWER", "phoenix", "succeeded")
@@ -113,7 +113,7 @@ def test_phoenix_delete_guards_reused_ids(confirm_only_bot: Bot) -> None:
 def test_terraform_list_show_and_workspaces(bot: Bot) -> None:
     text = message_text(bot.run("list terraform", user="U0VIEWER"))
     assert "HCP Terraform projects in acme (6)" in text
-    assert "• *platform-core* · 5 workspaces · Shared networking" in text
+    assert "*platform-core* · 5 workspaces · Shared networking" in text
     assert "*sandbox-playground* · 0 workspaces · auto-destroy 24h" in text
     text = message_text(bot.run("list terraform --search pipe --sort -name"))
     assert "(1)" in text and "data-pipelines" in text and "Filtered by search `pipe`, sort `-name`" in text

@@ -24,6 +24,7 @@ from bot.operations.polaris.common import (
     target_name,
 )
 from bot.operations.registry import register
+from bot.paging import PageParams, command_text, paged_rows
 
 REGIONS = (
     "us-east-1", "us-east-2", "eu-central-1", "eu-west-1", "us-west-2", "ap-northeast-2", "ap-south-1",
@@ -32,7 +33,7 @@ REGIONS = (
 
 
 # ---------------------------------------------------------------- list
-class ProjectListParams(PolarisParams):
+class ProjectListParams(PolarisParams, PageParams):
     state: str | None = Field(default=None, description="only projects in this state")
     region: str | None = Field(default=None, description="only projects in this region")
 
@@ -42,6 +43,8 @@ class ProjectList:
     target: str
     projects: list[Project]
     filters: dict[str, str] = field(default_factory=dict)
+    page: int = 1
+    command: str = ""
 
 
 async def run_list(ctx: OpContext, params: ProjectListParams) -> ProjectList:
@@ -51,8 +54,9 @@ async def run_list(ctx: OpContext, params: ProjectListParams) -> ProjectList:
     if params.region:
         projects = [p for p in projects if p.spec.region == params.region]
     projects.sort(key=lambda p: p.name.lower())
-    filters = {k: v for k, v in params.model_dump().items() if v}
-    return ProjectList(target_name(ctx), projects, filters)
+    filters = {k: v for k, v in params.model_dump(exclude={"page"}).items() if v}
+    target = target_name(ctx)
+    return ProjectList(target, projects, filters, params.page, command_text("list", target, params))
 
 
 def render_list(result: ProjectList, ctx: OpContext) -> Rendered:
@@ -62,8 +66,8 @@ def render_list(result: ProjectList, ctx: OpContext) -> Rendered:
         blocks.append(bk.context("Filtered by " + ", ".join(f"{k} `{v}`" for k, v in result.filters.items())))
     if not result.projects:
         blocks.append(bk.section("No projects" + (" match." if result.filters else " yet.")))
-    shown, more = r.truncated(result.projects, "project", "Filter with `--state` or `--region`.")
-    blocks += [bk.section(r.project_line(p)) for p in shown] + more
+    rows = [(p.name, r.project_line(p)) for p in result.projects]
+    blocks += paged_rows(rows, result.page, result.command, result.target)
     blocks.append(bk.context(f"`/projects show {result.target} <project>` for details."))
     return Rendered(text=title, blocks=r.fit(blocks))
 
