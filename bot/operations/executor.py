@@ -7,9 +7,10 @@ import logging
 import time
 
 from bot.audit import AuditEntry
-from bot.errors import BackendError, OpError, RefusedError
+from bot.errors import BackendError, NotFoundError, OpError, RefusedError
 from bot.operations.base import OpRequest, OpResult, Risk
 from bot.operations.context import OpContext, Services
+from bot.operations.suggest import suggest_project
 from bot.redact import redact, scrub
 from bot.settings import Target
 
@@ -108,6 +109,10 @@ async def execute(services: Services, request: OpRequest, timeout: float | None 
             f"`{op.command}` took longer than {timeout or OPERATION_TIMEOUT_SECONDS:.0f} s and was stopped.",
             "The back end may be slow; check its state before trying again.",
         )
+    except NotFoundError as exc:
+        error = exc
+        error.message = scrub(error.message)
+        await suggest_project(ctx, request.params, exc)
     except OpError as exc:
         error = exc
         error.message = scrub(error.message)
