@@ -15,7 +15,7 @@ from bot.operations.context import Services
 from bot.operations.executor import execute
 from bot.operations.parser import split_words
 from handlers.actions import with_share_button
-from handlers.common import parse_or_usage, record_bad_input, render_result, response_payload
+from handlers.common import announce_change, parse_or_usage, record_bad_input, render_result, response_payload
 from handlers.confirm import confirmation_prompt
 from handlers.progress import LIVE_OPERATIONS
 from handlers.provision_modal import is_provision_target, open_provision
@@ -99,6 +99,7 @@ def register(app: AsyncApp, services: Services) -> None:
         request = OpRequest(operation=op, actor=actor, params=parsed.params,
                             target=parsed.target.name if parsed.target else None)
         result = await execute(services, request)
+        await announce_change(services, result)
         payload = response_payload(render_result(services, result))
         if op.risk is Risk.READ and op.kind is not None and result.ok:  # read results can be shared in channel
             payload["blocks"] = with_share_button(payload["blocks"])

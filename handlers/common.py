@@ -10,7 +10,7 @@ from typing import Any
 from bot import blocks as bk
 from bot.audit import AuditEntry
 from bot.errors import UsageError
-from bot.operations.base import Actor, OpRequest, OpResult, Rendered
+from bot.operations.base import Actor, OpRequest, OpResult, Rendered, Risk
 from bot.operations.context import OpContext, Services
 from bot.operations.executor import execute
 from bot.operations.parser import ParsedCommand, parse_command
@@ -52,6 +52,19 @@ async def record_bad_input(services: Services, actor: Actor, text: str, error: U
     return await asyncio.to_thread(services.audit.record, entry, "failed", str(error))
 
 
+async def announce_change(services: Services, result: OpResult) -> None:
+    """A change to a back end, answered privately, is also announced in its channel in one line."""
+    op, actor = result.request.operation, result.request.actor
+    if not result.ok or op.risk is Risk.READ or op.kind is None or not actor.channel_id or services.slack is None:
+        return
+    where = f" on `{result.request.target}`" if result.request.target else ""
+    text = f":information_source: <@{actor.user_id}> did this{where}: {op.summary} (audit #{result.audit_id})."
+    try:
+        await services.slack.chat_postMessage(channel=actor.channel_id, text=text, blocks=[bk.context(text)])
+    except Exception:  # the change is done and answered; a missing announcement is only logged
+        log.warning("could not announce audit #%s in %s", result.audit_id, actor.channel_id)
+
+
 async def run_parsed(services: Services, parsed: ParsedCommand, actor: Actor) -> Rendered:
     request = OpRequest(
         operation=parsed.operation,
@@ -60,6 +73,7 @@ async def run_parsed(services: Services, parsed: ParsedCommand, actor: Actor) ->
         target=parsed.target.name if parsed.target else None,
     )
     result = await execute(services, request)
+    await announce_change(services, result)
     return render_result(services, result)
 
 

@@ -14,7 +14,7 @@ from bot.operations.base import Actor, OpRequest, Rendered
 from bot.operations.context import OpContext, Services
 from bot.operations.executor import execute
 from bot.operations.parser import ParsedCommand, positional_fields
-from handlers.common import render_result
+from handlers.common import announce_change, render_result
 
 log = logging.getLogger("projectops.confirm")
 
@@ -74,7 +74,9 @@ async def run_confirmed(services: Services, parsed: ParsedCommand, actor: Actor,
         confirmed_by=actor.user_id,
         progress=progress,
     )
-    return render_result(services, await execute(services, request))
+    result = await execute(services, request)
+    await announce_change(services, result)
+    return render_result(services, result)
 
 
 def decode_value(action: dict[str, Any]) -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ from bot.errors import UsageError
 from bot.operations.base import Actor, OpRequest, Rendered
 from bot.operations.context import Services
 from bot.operations.executor import execute
-from handlers.common import parse_or_usage, render_result
+from handlers.common import announce_change, parse_or_usage, render_result
 from handlers.confirm import TYPED_BLOCK, TYPED_CALLBACK, Responder, proceed, typed_confirmation
 from handlers.progress import LIVE_OPERATIONS, LiveMessage
 
@@ -129,6 +129,8 @@ async def run_live(services: Services, client: AsyncWebClient, request: OpReques
     result = await execute(services, request)
     rendered = render_result(services, result)
     shown = live is not None and await live.finish(rendered)
+    if live is None:  # a live message already tells the channel
+        await announce_change(services, result)
     return rendered, shown
 
 
