@@ -23,6 +23,7 @@ from bot.operations.context import Services
 from bot.operations.executor import execute
 from bot.provisioning import store_for
 from handlers.common import render_result
+from handlers.progress import LiveMessage
 from handlers.views import allowed_targets, deliver, modal_meta
 
 log = logging.getLogger("projectops.provision_modal")
@@ -69,13 +70,26 @@ def with_resume_button(rendered: Rendered, target: str, record_id: str) -> Rende
 
 
 async def run_provision(services: Services, client: AsyncWebClient, meta: dict[str, Any], request: OpRequest) -> None:
-    """Through the choke point; the answer (done, or the failed step and how to resume) to the user only."""
+    """Through the choke point, step by step in a channel message updated in place; the requester also gets
+    the result privately (with a Resume button when a step failed)."""
+    channel = meta.get("channel", "")
+    target = services.config.target(request.target) if request.target else None
+    live: LiveMessage | None = None
+    if channel and (await services.policy.check(request.actor.user_id, request.operation, target)).allowed:
+        name = getattr(request.params, "name", "") or getattr(request.params, "resume", "")
+        live = LiveMessage(client, channel, f"Provisioning {name} on {request.target}")
+        if await live.start(f"Provisioning {name} on {request.target} (asked by <@{request.actor.user_id}>)…"):
+            request.progress = live.progress
+        else:
+            live = None
     result = await execute(services, request)
     rendered = render_result(services, result)
+    if live is not None:
+        await live.finish(rendered)
     record = getattr(result.error, "record", None)
     if record is not None and request.target:
         rendered = with_resume_button(rendered, request.target, record.id)
-    await deliver(services, client, meta, rendered)
+    await deliver(services, client, meta, rendered)  # the requester's own copy (with Resume, if it failed)
 
 
 def register(app: AsyncApp, services: Services) -> None:

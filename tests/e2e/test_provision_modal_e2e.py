@@ -119,6 +119,8 @@ def test_snowflake_flow_provisions_and_secrets_surface_nowhere(
     assert [c["name"] for c in project["dataPlatformConnections"]] == ["snowflake-main"]
     assert project["environments"][0]["name"] == "dev"
     assert project["repository"]["accessToken"]["received"]
+    updates = [c.params.get("text", "") for c in bot.slack.calls_to("chat.update")]
+    assert any("Step 3 of 4" in t for t in updates), updates  # the channel watched it step by step
 
     files = {path.name: path.read_bytes() for path in tmp_path.glob("projectops.db*")}
     calls = json.dumps([dataclasses.asdict(c) for c in bot.slack.calls], default=str)
