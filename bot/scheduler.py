@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import socket
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +25,7 @@ from bot.charts import storage_chart
 from bot.digest_store import DigestStore, Subscription
 from bot.digests import FanoutClients, build_digest, render_digest, size
 from bot.errors import UsageError
+from bot.pacing import PACER, ChannelPacer
 
 log = logging.getLogger("projectops.scheduler")
 
@@ -155,24 +155,14 @@ def schedule_of(sub: Subscription) -> Schedule:
 class ChannelPoster:
     """chat.postMessage and files_upload_v2 with at most one message per second per channel, 429s retried."""
 
-    def __init__(self, slack: Any, per_second: float = 1.0, retries: int = 3) -> None:
+    def __init__(self, slack: Any, retries: int = 3, pacer: ChannelPacer = PACER) -> None:
         self.slack = slack
-        self.interval = 1.0 / per_second
         self.retries = retries
-        self._next: dict[str, float] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-
-    async def _turn(self, channel: str) -> None:
-        lock = self._locks.setdefault(channel, asyncio.Lock())
-        async with lock:
-            wait = self._next.get(channel, 0.0) - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            self._next[channel] = time.monotonic() + self.interval
+        self.pacer = pacer
 
     async def _call(self, where: str, method: str, **kwargs: Any) -> Any:
         for attempt in range(self.retries + 1):
-            await self._turn(where)
+            await self.pacer.turn(where)
             try:
                 return await getattr(self.slack, method)(**kwargs)
             except SlackApiError as exc:

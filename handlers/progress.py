@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks as bk
 from bot.operations.base import Rendered
+from bot.pacing import PACER
 
 log = logging.getLogger("projectops.progress")
 
@@ -28,6 +29,7 @@ class LiveMessage:
 
     async def start(self, text: str) -> bool:
         try:
+            await PACER.turn(self.channel)
             response = await self.client.chat_postMessage(channel=self.channel, text=text,
                                                           blocks=[bk.section(f":hourglass_flowing_sand: {text}")])
             self.ts = response.get("ts")

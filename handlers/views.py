@@ -17,6 +17,7 @@ from bot.errors import UsageError
 from bot.operations.base import Actor, OpRequest, Rendered
 from bot.operations.context import Services
 from bot.operations.executor import execute
+from bot.pacing import PACER
 from handlers.common import announce_change, parse_or_usage, render_result
 from handlers.confirm import TYPED_BLOCK, TYPED_CALLBACK, Responder, proceed, typed_confirmation
 from handlers.progress import LIVE_OPERATIONS, LiveMessage
@@ -109,6 +110,7 @@ async def deliver(services: Services, client: AsyncWebClient, meta: dict[str, An
             return
     except SlackApiError as exc:
         log.info("ephemeral answer in %s failed: %s", channel, exc.response.get("error"))
+    await PACER.turn(user)
     await client.chat_postMessage(channel=user, **kwargs)
 
 

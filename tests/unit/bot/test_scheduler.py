@@ -14,6 +14,7 @@ from test_digests import Clients, FakePolaris, job, project
 
 from bot.digest_store import DigestStore
 from bot.errors import UsageError
+from bot.pacing import ChannelPacer
 from bot.scheduler import ChannelPoster, DigestScheduler, parse_schedule
 from bot.settings import AppConfig, Target
 
@@ -134,7 +135,7 @@ async def test_alert_once_per_crossing_and_a_note_when_it_recovers(tmp_path: Pat
 
 async def test_poster_spaces_posts_per_channel_and_retries_429() -> None:
     slack = FakeSlack()
-    poster = ChannelPoster(slack, per_second=10)
+    poster = ChannelPoster(slack, pacer=ChannelPacer(per_second=10))
     started = time.monotonic()
     for _ in range(3):
         await poster.post("C1", "hi", [])
