@@ -18,7 +18,7 @@ from bot.operations.context import Services
 from bot.operations.parser import split_words
 from bot.pacing import PACER
 from bot.paging import ROW_ACTION
-from handlers.common import parse_or_usage, response_payload, run_parsed
+from handlers.common import parse_or_usage, respond_bad_input, response_payload, run_parsed
 from handlers.confirm import (
     CANCEL_ACTION,
     CONFIRM_ACTION,
@@ -80,7 +80,7 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         parsed = parse_or_usage(services, value["text"])
         if isinstance(parsed, UsageError):
-            await respond(**response_payload(bk.error_message(parsed)), replace_original=True)
+            await respond_bad_input(respond, services, actor, value["text"], parsed, replace_original=True)
             return
         expected = typed_confirmation(parsed)
         if expected is not None:  # the most destructive: the requester types the name in a modal first
@@ -133,7 +133,7 @@ def register(app: AsyncApp, services: Services) -> None:
         actor = actor_from_action(body)
         parsed = parse_or_usage(services, action.get("value") or "")
         if isinstance(parsed, UsageError):
-            await respond(**response_payload(bk.error_message(parsed)), replace_original=False)
+            await respond_bad_input(respond, services, actor, action.get("value") or "", parsed)
             return
         if parsed.operation.risk is Risk.DESTRUCTIVE:  # never reachable without the confirmation flow
             await respond(replace_original=False, text="That button cannot run a destructive command.")
@@ -162,7 +162,7 @@ def register_row_menu(app: AsyncApp, services: Services) -> None:
             return
         parsed = parse_or_usage(services, text)
         if isinstance(parsed, UsageError):
-            await respond(**response_payload(bk.error_message(parsed)), replace_original=False)
+            await respond_bad_input(respond, services, actor, text, parsed)
             return
         op = parsed.operation
         if op.risk is Risk.DESTRUCTIVE and (await services.policy.check(actor.user_id, op, parsed.target)).allowed:

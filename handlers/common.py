@@ -53,6 +53,13 @@ async def record_bad_input(services: Services, actor: Actor, text: str, error: U
     return await asyncio.to_thread(services.audit.record, entry, "failed", str(error))
 
 
+async def respond_bad_input(respond: Any, services: Services, actor: Actor, text: str, error: UsageError,
+                            replace_original: bool = False) -> None:
+    """A button whose command no longer parses: say why, and audit it like any bad input."""
+    await respond(**response_payload(bk.error_message(error)), replace_original=replace_original)
+    await record_bad_input(services, actor, text, error)
+
+
 async def announce_change(services: Services, result: OpResult) -> None:
     """A change to a back end, answered privately, is also announced in its channel in one line."""
     op, actor = result.request.operation, result.request.actor

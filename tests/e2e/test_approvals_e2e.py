@@ -7,31 +7,13 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from pydantic import BaseModel
 from rig import Bot, message_text
+from stand_ins import RUNS, registered, stand_in
 
 from bot.audit import AuditQuery
-from bot.operations.base import Operation, Rendered, Risk
-from bot.operations.registry import REGISTRY
+from bot.operations.base import Operation
 
-RUNS: list[str] = []
-
-
-class WipeParams(BaseModel):
-    thing: str
-
-
-async def run_wipe(ctx, params: WipeParams) -> str:
-    RUNS.append(params.thing)
-    return params.thing
-
-
-async def preview_wipe(ctx, params: WipeParams) -> str:
-    return f"*{params.thing}* holds 7 tables."
-
-
-WIPE = Operation(name="thing.obliterate", summary="obliterate a thing", params=WipeParams, risk=Risk.DESTRUCTIVE,
-                 run=run_wipe, render=lambda v, c: Rendered(f"Obliterated {v}."), preview=preview_wipe)
+WIPE = stand_in("thing.obliterate", "Obliterated", "holds 7 tables.")
 ADMINS = ["U0ADMIN", "U0ADMIN2"]
 
 
@@ -45,10 +27,8 @@ def config(demo_config_dict: dict) -> dict:
 
 @pytest.fixture
 def obliterate() -> Iterator[Operation]:
-    RUNS.clear()
-    REGISTRY.register(WIPE)
-    yield WIPE
-    REGISTRY.unregister(WIPE)
+    with registered(WIPE) as op:
+        yield op
 
 
 def request(bot: Bot, user: str, thing: str) -> dict:

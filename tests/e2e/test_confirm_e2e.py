@@ -6,39 +6,19 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from pydantic import BaseModel
 from rig import Bot, message_text
+from stand_ins import RUNS, registered, stand_in
 
 from bot.audit import AuditQuery
-from bot.operations.base import Operation, Rendered, Risk
-from bot.operations.registry import REGISTRY
+from bot.operations.base import Operation
 
-RUNS: list[str] = []
-
-
-class WipeParams(BaseModel):
-    thing: str
-
-
-async def run_wipe(ctx, params: WipeParams) -> str:
-    RUNS.append(params.thing)
-    return params.thing
-
-
-async def preview_wipe(ctx, params: WipeParams) -> str:
-    return f"*{params.thing}* holds 12 GB in 3 tables; all of it goes."
-
-
-WIPE = Operation(name="thing.wipe", summary="wipe a thing", params=WipeParams, risk=Risk.DESTRUCTIVE,
-                 run=run_wipe, render=lambda v, c: Rendered(f"Wiped {v}."), preview=preview_wipe)
+WIPE = stand_in("thing.wipe", "Wiped", "holds 12 GB in 3 tables; all of it goes.")
 
 
 @pytest.fixture
 def wipe() -> Iterator[Operation]:
-    RUNS.clear()
-    REGISTRY.register(WIPE)
-    yield WIPE
-    REGISTRY.unregister(WIPE)
+    with registered(WIPE) as op:
+        yield op
 
 
 def test_confirm_shows_impact_then_runs_once(bot: Bot, wipe: Operation) -> None:
@@ -77,18 +57,14 @@ def test_viewer_is_refused_without_a_prompt(bot: Bot, wipe: Operation) -> None:
     assert bot.audit.query(AuditQuery(operation="thing.wipe"))[0]["outcome"] == "refused"
 
 
-DELETE = Operation(name="project.delete", kind=None, verb="thing delete", summary="delete a thing", params=WipeParams,
-                   risk=Risk.DESTRUCTIVE, run=run_wipe, render=lambda v, c: Rendered(f"Deleted {v}."))
+DELETE = stand_in("project.delete", "Deleted", verb="thing delete")
 
 
 @pytest.fixture
 def delete_op(make_bot, demo_config_dict) -> Iterator[Bot]:
-    RUNS.clear()
-    REGISTRY.register(DELETE)
     config = {**demo_config_dict, "approvals": {"required_for": []}}
-    with make_bot(config) as running:
+    with registered(DELETE), make_bot(config) as running:
         yield running
-    REGISTRY.unregister(DELETE)
 
 
 def test_most_destructive_needs_the_name_typed(delete_op: Bot) -> None:
