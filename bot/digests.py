@@ -8,15 +8,13 @@ A back end that fails becomes a line in the digest.
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-import httpx
-
 from bot import blocks as bk
+from bot.backends.transport import PooledTransport
 from bot.errors import OpError
 from bot.operations.base import Rendered
 
@@ -109,15 +107,13 @@ class Digest:
 
 
 class FanoutClients:
-    """Back-end clients for digests. Polaris gets `shards` clients of `width` connections each, used in turn:
-    many small pools cost less per request than one wide pool, which scans every connection on each request."""
+    """Back-end clients for digests: Polaris gets its own client with `FANOUT` connections, since a digest reads
+    every project's jobs at once; the other back ends use the app's shared clients."""
 
-    def __init__(self, services: Any, width: int = 8, shards: int = FANOUT // 8) -> None:
+    def __init__(self, services: Any, width: int = FANOUT) -> None:
         self.services = services
         self.width = width
-        self.shards = shards
-        self._own: dict[str, list[Any]] = {}
-        self._turn = 0
+        self._own: dict[str, Any] = {}
 
     async def get(self, target: Any) -> Any:
         if target.kind != "polaris":
@@ -125,19 +121,12 @@ class FanoutClients:
         if target.name not in self._own:
             from bot.backends.polaris import PolarisClient
 
-            limits = httpx.Limits(max_connections=self.width, max_keepalive_connections=self.width)
-            tls = ssl.create_default_context()  # one context for all shards: each costs ~25 ms to build
-            self._own[target.name] = [
-                PolarisClient(target, transport=httpx.AsyncHTTPTransport(limits=limits, verify=tls))
-                for _ in range(self.shards)
-            ]
-        self._turn += 1
-        return self._own[target.name][self._turn % self.shards]
+            self._own[target.name] = PolarisClient(target, transport=PooledTransport(self.width))
+        return self._own[target.name]
 
     async def aclose(self) -> None:
-        for clients in self._own.values():
-            for client in clients:
-                await client.aclose()
+        for client in self._own.values():
+            await client.aclose()
         self._own.clear()
 
 
@@ -245,8 +234,7 @@ async def build_digest(
 
     async def count(target: Any) -> None:
         client = await clients.get(target)
-        projects = await call(client.list_projects)
-        digest.counts.append((target.name, target.kind, len(projects)))
+        digest.counts.append((target.name, target.kind, await call(client.count_projects)))
 
     async def guarded(target: Any) -> None:
         try:

@@ -1,4 +1,5 @@
-"""Shared HTTP plumbing for the back-end clients: one httpx client per target, retries, error mapping.
+"""Shared HTTP plumbing for the back-end clients: one httpx client per target (on `PooledTransport`), retries,
+error mapping.
 
 Retries cover 429/502/503/504 and connection errors, honour `Retry-After`, and back off
 exponentially with a cap. Each back end supplies `parse_error(response)` to turn its own error body
@@ -18,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from bot.backends.transport import PooledTransport
 from bot.errors import BackendError
 from bot.redact import scrub
 
@@ -70,6 +72,7 @@ class HttpBackend:
         timeout: float = 10.0,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = 50,
     ) -> None:
         self.backend = backend
         self.parse_error = parse_error
@@ -79,8 +82,7 @@ class HttpBackend:
             headers=headers,
             auth=auth,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            transport=transport,
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+            transport=transport or PooledTransport(max_connections),
         )
         self.last_request_id = ""
 

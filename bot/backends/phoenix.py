@@ -21,6 +21,7 @@ from bot.settings import Target
 BACKEND = "Phoenix"
 DEFAULT_PROJECT = "default"
 PAGE_SIZE = 100
+COUNT_PAGE_SIZE = 1000  # pages for counting: fewer round trips, still a modest answer
 #: Characters Phoenix cannot take in a project name used as a path identifier.
 UNSAFE_NAME_CHARS = "/?#"
 MAX_PAGES = 1000
@@ -183,6 +184,10 @@ class PhoenixClient:
         count = len(payload.get("data") or [])
         more = "+" if payload.get("next_cursor") else ""
         return f"{count}{more} project{'s' if count != 1 or more else ''}"
+
+    async def count_projects(self) -> int:
+        """How many projects there are, read in pages of `COUNT_PAGE_SIZE` (Phoenix sets no maximum)."""
+        return len(await self.list_projects(page_size=COUNT_PAGE_SIZE))
 
     async def list_projects(self, name_contains: str | None = None, *, page_size: int = PAGE_SIZE,
                             limit: int | None = None) -> list[PhoenixProject]:

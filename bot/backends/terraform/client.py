@@ -136,11 +136,16 @@ class TerraformClient:
     # ---------------------------------------------------------------- projects
 
     async def ping(self) -> str:
+        count = await self.count_projects()
+        return f"{count} project{'s' if count != 1 else ''} in {self.organization}"
+
+    async def count_projects(self) -> int:
+        """How many projects the organization has: one request, read from `meta.pagination.total-count`."""
         document = await self._get(f"{self._org_path}/projects", params={"page[size]": 1})
         count = _pagination(document).get("total-count")
         if count is None:
-            count = len(document.get("data") or [])
-        return f"{count} project{'s' if count != 1 else ''} in {self.organization}"
+            return len(await self.list_projects())
+        return int(count)
 
     async def list_projects(
         self,

@@ -64,10 +64,10 @@ class FakeCounts:
     def __init__(self, count: int = 0, error: Exception | None = None) -> None:
         self.count, self.error = count, error
 
-    async def list_projects(self) -> list[Any]:
+    async def count_projects(self) -> int:
         if self.error:
             raise self.error
-        return [object()] * self.count
+        return self.count
 
 
 class Clients:

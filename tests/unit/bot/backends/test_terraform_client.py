@@ -73,7 +73,9 @@ async def test_list_reads_every_page_within_the_rate_budget(url: str, client: Te
     # The client keeps to 30 requests/second; without its limiter this page storm draws dozens of 429s. A
     # loaded machine can still bunch a few requests into one server second: those are retried, never lost.
     assert statuses.count(200) == 60 and statuses.count(429) <= 5
+    statuses.clear()
     assert await client.ping() == "1200 projects in acme"
+    assert await client.count_projects() == 1200 and statuses == [200, 200]  # one request each
 
 
 async def test_list_filters_search_and_sort(client: TerraformClient) -> None:
