@@ -35,6 +35,7 @@ class Subscription:
     created_at: str = ""
     next_run: str | None = None
     last_run: str | None = None
+    threshold: int | None = None  # storage percent flagged in this digest; None: the config's default
 
     @property
     def kinds(self) -> set[str]:
@@ -46,6 +47,7 @@ class Subscription:
             id=row["id"], kind=row["kind"], channel=row["channel"], schedule=row["schedule"], tz=row["tz"],
             targets=json.loads(row["targets"] or "[]"), created_by=row["created_by"] or "",
             created_at=row["created_at"] or "", next_run=row["next_run"], last_run=row["last_run"],
+            threshold=row.get("threshold"),
         )
 
 
@@ -88,16 +90,18 @@ class DigestStore:
                 "raised_at TEXT, cleared_at TEXT)"
             )
             self.db.execute("CREATE TABLE IF NOT EXISTS digest_leases (key TEXT PRIMARY KEY, holder TEXT, at TEXT)")
+            if "threshold" not in self.db["digest_subscriptions"].columns_dict:  # added after the first release
+                self.db.execute("ALTER TABLE digest_subscriptions ADD COLUMN threshold INTEGER")
 
     # ------------------------------------------------------------ subscriptions
 
     def add(self, kind: str, channel: str, schedule: str, tz: str, targets: list[str], created_by: str,
-            next_run: datetime, now: datetime) -> Subscription:
+            next_run: datetime, now: datetime, threshold: int | None = None) -> Subscription:
         with self.lock:
             cursor = self.db.execute(
                 "INSERT INTO digest_subscriptions (kind, channel, targets, schedule, tz, created_by, created_at, "
-                "next_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [kind, channel, json.dumps(targets), schedule, tz, created_by, iso(now), iso(next_run)],
+                "next_run, threshold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [kind, channel, json.dumps(targets), schedule, tz, created_by, iso(now), iso(next_run), threshold],
             )
             return self.get(cursor.lastrowid)  # type: ignore[return-value]
 

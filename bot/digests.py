@@ -8,6 +8,7 @@ A back end that fails becomes a line in the digest.
 from __future__ import annotations
 
 import asyncio
+import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from bot import blocks as bk
 from bot.backends.transport import PooledTransport
 from bot.errors import OpError
 from bot.operations.base import Rendered
+from bot.paging import ROW_ACTION
 
 T = TypeVar("T")
 
@@ -29,6 +31,7 @@ FIRST_WINDOW = timedelta(days=1)  # "failed since the last digest" on the first 
 TABLE_PROJECTS = 10  # projects whose largest tables are listed
 STORAGE_ROWS = 15
 JOB_SECTIONS = 30
+ACTIVE_STATUSES = frozenset({"pending", "running"})
 KIND_LABEL = {"phoenix": "Phoenix", "terraform": "Terraform"}
 GB = 1_000_000_000
 
@@ -46,9 +49,17 @@ class JobLine:
     reason: str  # error | warn | failed | stuck | long-running
     message: str = ""
 
-    @property
-    def logs_command(self) -> str:
-        return f"job logs {self.target} {self.project} {self.job_id}"
+    def command(self, verb: str) -> str:
+        """The `/projects` text for `job <verb>` on this job."""
+        return f"job {verb} {self.target} {shlex.quote(self.project)} {self.job_id}"
+
+    def menu(self) -> dict[str, Any]:
+        """Logs and details for every job; Cancel… (confirmed like any cancel) for one still running."""
+        choices = [("Logs", "logs"), ("Details", "show")]
+        if self.status in ACTIVE_STATUSES:
+            choices.append(("Cancel…", "cancel"))
+        options = [{"text": bk.plain(label, 75), "value": self.command(verb)} for label, verb in choices]
+        return {"type": "overflow", "action_id": ROW_ACTION, "options": options}
 
 
 @dataclass
@@ -81,14 +92,15 @@ class Digest:
     storage: list[StorageLine] = field(default_factory=list)
     counts: list[tuple[str, str, int]] = field(default_factory=list)  # (target, kind, projects)
     down: list[str] = field(default_factory=list)
-    threshold: float = THRESHOLD
+    threshold: float = THRESHOLD  # storage share flagged at the top
+    alert_at: float = ALERT_FRACTION  # storage share that is an alert condition
 
     def figures(self) -> dict[str, Any]:
         """What the next digest compares against."""
         return {"storage": {s.key: s.current for s in self.storage}}
 
     def alert_conditions(self) -> dict[str, str]:
-        """Alert key -> what it is about: jobs in `error`, projects at or over `ALERT_FRACTION`."""
+        """Alert key -> what it is about: jobs in `error`, projects at or over `alert_at` of their storage."""
         found = {}
         for job in self.jobs:
             if job.health == "error":
@@ -98,7 +110,7 @@ class Digest:
                     + (f": {bk.clip(job.message, 300)}" if job.message else ".")
                 )
         for line in self.storage:
-            if line.fraction is not None and line.fraction >= ALERT_FRACTION:
+            if line.fraction is not None and line.fraction >= self.alert_at:
                 found[f"storage:{line.target}:{line.uid}"] = (
                     f":large_orange_circle: *{line.target} / {line.project}* uses {line.fraction:.0%} of its "
                     f"storage ({size(line.current)} of {size(line.max)})."
@@ -177,10 +189,14 @@ async def build_digest(
     now: datetime | None = None,
     clients: FanoutClients | None = None,
     tables: bool = True,
+    threshold: float = THRESHOLD,
+    alert_at: float = ALERT_FRACTION,
 ) -> Digest:
-    """A digest of `kinds` ({"job-health", "storage"}) over `targets` (all suitable ones when empty)."""
+    """A digest of `kinds` ({"job-health", "storage"}) over `targets` (all suitable ones when empty); storage at
+    `threshold` or more is flagged, at `alert_at` or more it is an alert condition."""
     now = now or datetime.now(UTC)
-    digest = Digest(kinds=set(kinds), at=now, since=since or now - FIRST_WINDOW)
+    digest = Digest(kinds=set(kinds), at=now, since=since or now - FIRST_WINDOW, threshold=threshold,
+                    alert_at=alert_at)
     prior = (previous or {}).get("storage", {})
     clients = clients or FanoutClients(services)
     gate = asyncio.Semaphore(FANOUT)
@@ -204,28 +220,31 @@ async def build_digest(
         shortlist = {s.uid for s in _ranked(s for s in digest.storage if s.target == target.name)[:TABLE_PROJECTS]}
 
         lines = {s.uid: s for s in digest.storage if s.target == target.name}
+        want_jobs = "job-health" in kinds
+
+        async def attempt(p: Any, make: Callable[[], Awaitable[T]]) -> T | None:
+            try:
+                return await call(make)
+            except Exception as exc:  # this project's line says so; the rest of the digest goes on
+                digest.down.append(f"`{target.name}` / {p.name}: {_why(exc)}")
+                return None
 
         async def one(p: Any) -> None:
             client = await clients.get(target)
-            want_jobs = "job-health" in kinds
             want_tables = tables and p.uid in shortlist
-            jobs, found = await asyncio.gather(
-                call(lambda: client.list_jobs(p.uid)) if want_jobs else _nothing(),
-                call(lambda: client.list_tables(p.uid)) if want_tables else _nothing(),
-                return_exceptions=True,
-            )
-            for result in (jobs, found):
-                if isinstance(result, BaseException):
-                    digest.down.append(f"`{target.name}` / {p.name}: {_why(result)}")
-            if want_jobs and not isinstance(jobs, BaseException):
-                for job in jobs:
-                    reason = classify(job, digest.since, now)
-                    if reason:
-                        digest.jobs.append(JobLine(
-                            target.name, p.name, job.id, job.type, job.table, job.health.status,
-                            job.execution_status, job.last_updated_timestamp, reason, job.health.message or "",
-                        ))
-            if want_tables and not isinstance(found, BaseException) and p.uid in lines:
+            read_jobs = attempt(p, lambda: client.list_jobs(p.uid)) if want_jobs else _nothing()
+            if want_tables:  # the few largest projects: their tables too, at the same time
+                jobs, found = await asyncio.gather(read_jobs, attempt(p, lambda: client.list_tables(p.uid)))
+            else:
+                jobs, found = await read_jobs, None
+            for job in jobs or ():
+                reason = classify(job, digest.since, now)
+                if reason:
+                    digest.jobs.append(JobLine(
+                        target.name, p.name, job.id, job.type, job.table, job.health.status,
+                        job.execution_status, job.last_updated_timestamp, reason, job.health.message or "",
+                    ))
+            if found is not None and p.uid in lines:
                 ranked = sorted(((t.name, t.total_data_size_bytes or 0) for t in found), key=lambda t: -t[1])
                 lines[p.uid].tables = ranked[:3]
 
@@ -290,8 +309,7 @@ def render_jobs(digest: Digest) -> list[dict[str, Any]]:
                 f"updated {_when(job.updated)}")
         if job.message:
             text += f"\n{bk.clip(job.message, 500)}"
-        button = bk.button("Logs", "projectops_rerun_logs", job.logs_command)
-        blocks.append(bk.section(text, accessory=button))
+        blocks.append(bk.section(text, accessory=job.menu()))
     if len(digest.jobs) > JOB_SECTIONS:
         blocks.append(bk.context(f"…and {len(digest.jobs) - JOB_SECTIONS} more jobs; "
                                  "`/projects job list <target> <project> --health error` narrows it down."))

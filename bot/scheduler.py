@@ -186,17 +186,22 @@ class DigestScheduler:
     """Runs due digests and alert checks; `run_forever` is the background task of a running app."""
 
     def __init__(self, services: Any, *, clock: Clock = utcnow, tick_seconds: float = 30.0,
-                 alert_every: timedelta = timedelta(minutes=5)) -> None:
+                 alert_every: timedelta | None = None) -> None:
         self.services = services
         self.clock = clock
         self.tick_seconds = tick_seconds
-        self.alert_every = alert_every
+        self.limits = services.config.digests
+        self.alert_every = alert_every or timedelta(minutes=self.limits.alert_check_minutes)
         self.store = DigestStore.for_services(services)
         self.poster = ChannelPoster(services.slack)
         self.clients = FanoutClients(services)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
         self.loop: asyncio.AbstractEventLoop | None = None
         self._last_alert_check: datetime | None = None
+
+    def threshold_of(self, sub: Subscription) -> float:
+        """The storage share flagged in this subscription's digests."""
+        return (sub.threshold or self.limits.flag_percent) / 100
 
     async def run_due(self, now: datetime | None = None) -> list[int]:
         """Post every digest due at `now` (once, even if several slots were missed); returns their ids."""
@@ -222,7 +227,8 @@ class DigestScheduler:
         now = now or self.clock()
         since, previous = self.store.figures(sub.id)
         digest = await build_digest(self.services, sub.kinds, sub.targets or None, since=since, previous=previous,
-                                    now=now, clients=self.clients)
+                                    now=now, clients=self.clients, threshold=self.threshold_of(sub),
+                                    alert_at=self.limits.alert_percent / 100)
         rendered = render_digest(digest)
         response = await self.poster.post(sub.channel, rendered.text, rendered.blocks)
         if "storage" in digest.kinds and digest.storage:
@@ -240,36 +246,50 @@ class DigestScheduler:
         return response
 
     async def check_alerts(self, now: datetime | None = None) -> int:
-        """Post one alert per new crossing and one note per recovery; returns the messages posted."""
+        """Post one alert per new crossing and one note per recovery; returns the messages posted.
+
+        One look at the back ends serves every subscription: it covers the union of their targets and kinds,
+        and each subscription takes the conditions about its own."""
         now = now or self.clock()
+        subs = self.store.list()
+        if not subs:
+            return 0
+        kinds = set().union(*(sub.kinds for sub in subs))
+        targets = None if any(not sub.targets for sub in subs) else sorted({t for s in subs for t in s.targets})
+        digest = await build_digest(self.services, kinds, targets, now=now, clients=self.clients, tables=False,
+                                    alert_at=self.limits.alert_percent / 100)
+        conditions = digest.alert_conditions()
+        unreachable = {line.split("`")[1] for line in digest.down if "`" in line}
         posted = 0
-        for sub in self.store.list():
-            baseline = self.store.figures(sub.id)[0] is None
-            digest = await build_digest(self.services, sub.kinds, sub.targets or None, now=now,
-                                        clients=self.clients, tables=False)
-            current = digest.alert_conditions()
-            new = [subject for key, subject in current.items()
-                   if self.store.raise_alert(f"{sub.channel}|{key}", sub.channel, subject, now)]
-            unreachable = {line.split("`")[1] for line in digest.down if "`" in line}
-            recovered = []
-            for row in self.store.active_alerts():
-                channel, _, key = row["key"].partition("|")
-                target = key.split(":")[1] if ":" in key else ""
-                if channel != sub.channel or key in current or target in unreachable:
-                    continue
-                if not _covers(sub, key) or not self.store.clear_alert(row["key"], now):
-                    continue
+        for sub in subs:
+            posted += await self._alert(sub, digest, {k: v for k, v in conditions.items() if _covers(sub, k)},
+                                        unreachable, now)
+        return posted
+
+    async def _alert(self, sub: Subscription, digest: Any, current: dict[str, str], unreachable: set[str],
+                     now: datetime) -> int:
+        """Raise and clear `sub`'s alerts against `current`; the first look only learns what is already wrong."""
+        baseline = self.store.figures(sub.id)[0] is None
+        new = [subject for key, subject in current.items()
+               if self.store.raise_alert(f"{sub.channel}|{key}", sub.channel, subject, now)]
+        recovered = []
+        for row in self.store.active_alerts():
+            channel, _, key = row["key"].partition("|")
+            if channel != sub.channel or key in current or _target_of(key) in unreachable:
+                continue
+            if _covers(sub, key) and self.store.clear_alert(row["key"], now):
                 recovered.append(row["subject"])
-            if baseline:
-                self.store.save_figures(sub.id, now, digest.figures())
-                continue  # the first look only learns what is already wrong
-            if new:
-                await self.poster.post(sub.channel, f"projectops alert: {len(new)} new", _alert_blocks(new, True))
-                posted += 1
-            if recovered:
-                await self.poster.post(sub.channel, f"projectops: {len(recovered)} recovered",
-                                       _alert_blocks(recovered, False))
-                posted += 1
+        if baseline:
+            self.store.save_figures(sub.id, now, digest.figures())
+            return 0
+        posted = 0
+        if new:
+            await self.poster.post(sub.channel, f"projectops alert: {len(new)} new", _alert_blocks(new, True))
+            posted += 1
+        if recovered:
+            await self.poster.post(sub.channel, f"projectops: {len(recovered)} recovered",
+                                   _alert_blocks(recovered, False))
+            posted += 1
         return posted
 
     async def tick(self) -> None:
@@ -295,9 +315,17 @@ class DigestScheduler:
             await self.clients.aclose()
 
 
+def _target_of(key: str) -> str:
+    """`job:<target>:…` / `storage:<target>:…` -> the target."""
+    parts = key.split(":")
+    return parts[1] if len(parts) > 1 else ""
+
+
 def _covers(sub: Subscription, key: str) -> bool:
+    """Whether an alert key is about this subscription's kinds and targets."""
     kind = key.split(":", 1)[0]
-    return ("job-health" if kind == "job" else "storage") in sub.kinds
+    in_kind = ("job-health" if kind == "job" else "storage") in sub.kinds
+    return in_kind and (not sub.targets or _target_of(key) in sub.targets)
 
 
 def _alert_blocks(subjects: list[str], raised: bool) -> list[dict[str, Any]]:

@@ -113,12 +113,23 @@ class ApprovalsConfig(BaseModel):
     required_for: list[str] = Field(default_factory=lambda: list(DEFAULT_REQUIRE_APPROVAL))
 
 
+class DigestsConfig(BaseModel):
+    """Defaults for scheduled digests and the alert checks between them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    flag_percent: int = Field(default=80, ge=1, le=100, description="storage share flagged at a digest's top")
+    alert_percent: int = Field(default=90, ge=1, le=100, description="storage share that raises an alert")
+    alert_check_minutes: float = Field(default=5, gt=0, le=24 * 60)
+
+
 class AppConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     targets: dict[str, Target] = Field(default_factory=dict)
     roles: RolesConfig = Field(default_factory=RolesConfig)
     approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)
+    digests: DigestsConfig = Field(default_factory=DigestsConfig)
     source: str = "<defaults>"
 
     def target(self, name: str) -> Target | None:
@@ -158,9 +169,9 @@ def parse_config(data: Any, source: str, environ: dict[str, str] | None = None) 
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(source, "(top level)", "a mapping with 'targets' and 'roles'")
-    unknown = set(data) - {"targets", "roles", "approvals"}
+    unknown = set(data) - {"targets", "roles", "approvals", "digests"}
     if unknown:
-        raise ConfigError(source, sorted(unknown)[0], "one of targets, roles, approvals")
+        raise ConfigError(source, sorted(unknown)[0], "one of targets, roles, approvals, digests")
     raw_targets = data.get("targets") or {}
     if not isinstance(raw_targets, dict):
         raise ConfigError(source, "targets", "a mapping of target name to settings")
@@ -188,7 +199,11 @@ def parse_config(data: Any, source: str, environ: dict[str, str] | None = None) 
         approvals = ApprovalsConfig.model_validate(data.get("approvals") or {})
     except ValidationError as exc:
         raise _first_error(source, "approvals", exc) from None
-    return AppConfig(targets=targets, roles=roles, approvals=approvals, source=source)
+    try:
+        digests = DigestsConfig.model_validate(data.get("digests") or {})
+    except ValidationError as exc:
+        raise _first_error(source, "digests", exc) from None
+    return AppConfig(targets=targets, roles=roles, approvals=approvals, digests=digests, source=source)
 
 
 def load_config(path: Path | None, environ: dict[str, str] | None = None) -> AppConfig:

@@ -58,6 +58,17 @@ class Bot:
                                              message=message)
         return self.post(signed), self.requests.last_response_url_id
 
+    def pick(self, message: dict[str, Any], label: str, user: str = "U0ADMIN", channel: str = "C0OPS",
+             menu: dict[str, Any] | None = None) -> tuple[httpx.Response, str]:
+        """Choose `label` in an overflow menu of `message` (the first one offering it, unless `menu` is given)."""
+        menus = [menu] if menu else [b["accessory"] for b in message.get("blocks", [])
+                                     if (b.get("accessory") or {}).get("type") == "overflow"]
+        option = next(o for m in menus for o in m["options"] if o["text"]["text"] == label)
+        action_id = next(m["action_id"] for m in menus if option in m["options"])
+        signed = self.requests.block_actions([{"action_id": action_id, "type": "overflow", "selected_option": option}],
+                                             user_id=user, channel_id=channel, message=message)
+        return self.post(signed), self.requests.last_response_url_id
+
     def final_answer(self, rid: str, timeout: float = 15.0) -> dict[str, Any]:
         """The last message posted to a response_url once the bot stops saying it is still running."""
         deadline = time.monotonic() + timeout

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
+from slack_sdk.errors import SlackApiError
 
 from bot import blocks as bk
 from bot.digest_store import KINDS, DigestStore, Subscription
@@ -19,9 +20,13 @@ from bot.operations.parser import closest
 from bot.operations.registry import register
 from bot.scheduler import SCHEDULE_HELP, DigestScheduler, is_schedule_start, parse_schedule, utcnow
 
-ADD_USAGE = "/projects digest add <job-health|storage|all> [#channel] [<target>…] [--tz <zone>] <schedule>"
+ADD_USAGE = ("/projects digest add <job-health|storage|all> [#channel] [<target>…] [--tz <zone>] "
+             "[--threshold <percent>] <schedule>")
 CHANNEL = re.compile(r"^<#([CGD][A-Z0-9]+)(\|[^>]*)?>$|^#([CGD][A-Z0-9]+)$")
+CHANNEL_NAME = re.compile(r"^#([a-z0-9][a-z0-9._-]{0,79})$")
+PERCENT = re.compile(r"^(\d{1,3})%?$")
 DIGEST_KINDS = {"polaris", "phoenix", "terraform"}
+CHANNEL_PAGES = 20  # conversations.list pages read when looking a channel up by name
 
 
 class AddParams(BaseModel):
@@ -31,6 +36,8 @@ class AddParams(BaseModel):
     channel: str = ""
     targets: list[str] = Field(default_factory=list)
     tz: str = ""
+    threshold: int | None = Field(default=None, ge=1, le=100,
+                                  description="storage percent flagged at the digest's top (config default: 80)")
 
 
 class IdParams(BaseModel):
@@ -58,6 +65,10 @@ def parse_add_args(args: list[str]) -> dict[str, Any]:
             values["tz"] = next(words, "")
         elif word.startswith(("--tz=", "tz=")):
             values["tz"] = word.split("=", 1)[1]
+        elif word in ("--threshold", "--over"):
+            values["threshold"] = _percent(next(words, ""))
+        elif word.startswith(("--threshold=", "--over=")):
+            values["threshold"] = _percent(word.split("=", 1)[1])
         else:
             rest.append(word)
     if rest and rest[0].startswith(("#", "<#")):
@@ -70,16 +81,53 @@ def parse_add_args(args: list[str]) -> dict[str, Any]:
     return values
 
 
-def channel_id(text: str, default: str) -> str:
+def _percent(text: str) -> int:
+    match = PERCENT.match(text.strip())
+    if not match or not 1 <= int(match.group(1)) <= 100:
+        raise UsageError(f"`{text or '(nothing)'}` is not a threshold.",
+                         "Give a storage percent from 1 to 100, like `--threshold 85%`.", usage=ADD_USAGE)
+    return int(match.group(1))
+
+
+async def channel_id(ctx: OpContext, text: str) -> str:
+    """The channel id for `<#C…|name>`, `#C…`, `#name` (looked up with conversations.list) or, when empty, the
+    channel the command came from."""
     if not text:
-        if not default:
+        if not ctx.actor.channel_id:
             raise UsageError("Which channel? Name it as `#channel`.", usage=ADD_USAGE)
-        return default
+        return ctx.actor.channel_id
     match = CHANNEL.match(text)
-    if not match:
-        raise UsageError(f"I cannot tell which channel `{text}` is.",
-                         "Pick it from Slack's `#` menu so the command carries its id, or run the command in it.")
-    return match.group(1) or match.group(3)
+    if match:
+        return match.group(1) or match.group(3)
+    named = CHANNEL_NAME.match(text)
+    if named and ctx.services.slack is not None:
+        return await _channel_named(ctx, named.group(1))
+    raise UsageError(f"I cannot tell which channel `{text}` is.",
+                     "Pick it from Slack's `#` menu so the command carries its id, or run the command in it.")
+
+
+async def _channel_named(ctx: OpContext, name: str) -> str:
+    """Find a channel by name among the ones projectops can see; suggest the closest when there is none."""
+    names: dict[str, str] = {}
+    cursor = ""
+    try:
+        for _ in range(CHANNEL_PAGES):
+            page = await ctx.services.slack.conversations_list(
+                types="public_channel,private_channel", exclude_archived=True, limit=1000, cursor=cursor or None)
+            for channel in page.get("channels") or []:
+                names[channel.get("name", "")] = channel["id"]
+            if name in names:
+                return names[name]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
+            if not cursor:
+                break
+    except SlackApiError as exc:
+        raise UsageError(f"I could not look up `#{name}` ({exc.response.get('error')}).",
+                         "Pick the channel from Slack's `#` menu so the command carries its id.") from None
+    near = closest(name, list(names))
+    raise UsageError(f"I cannot find a channel named `#{name}`.",
+                     (f"Did you mean `#{near}`? " if near else "")
+                     + "For a private channel, invite projectops to it first.", usage=ADD_USAGE)
 
 
 async def user_tz(ctx: OpContext) -> str:
@@ -112,13 +160,13 @@ def _check_targets(ctx: OpContext, names: list[str]) -> None:
 
 async def run_add(ctx: OpContext, params: AddParams) -> Added:
     _check_targets(ctx, params.targets)
-    channel = channel_id(params.channel, ctx.actor.channel_id)
+    channel = await channel_id(ctx, params.channel)
     tz = params.tz or await user_tz(ctx)
     schedule = parse_schedule(params.schedule.split(), tz)
     now = utcnow()
     store = DigestStore.for_services(ctx.services)
     sub = store.add(params.kind, channel, schedule.text, schedule.tz, list(params.targets), ctx.actor.user_id,
-                    schedule.next_after(now), now)
+                    schedule.next_after(now), now, threshold=params.threshold)
     return Added(sub, schedule.describe())
 
 
@@ -129,9 +177,16 @@ def _next(sub: Subscription) -> str:
     return f"{moment:%a %d %b %H:%M} {sub.tz}"
 
 
-def _line(sub: Subscription) -> str:
+def _flag(sub: Subscription, ctx: OpContext) -> str:
+    """What storage share the digest flags, when it has a storage part."""
+    if "storage" not in sub.kinds:
+        return ""
+    return f" · flags storage over {sub.threshold or ctx.config.digests.flag_percent}%"
+
+
+def _line(sub: Subscription, ctx: OpContext) -> str:
     targets = ", ".join(f"`{t}`" for t in sub.targets) or "all targets"
-    return (f"*#{sub.id}* {sub.kind} → <#{sub.channel}> · {sub.schedule} ({sub.tz}) · {targets} · "
+    return (f"*#{sub.id}* {sub.kind} → <#{sub.channel}> · {sub.schedule} ({sub.tz}) · {targets}{_flag(sub, ctx)} · "
             f"next {_next(sub)}")
 
 
@@ -140,7 +195,7 @@ def render_add(added: Added, ctx: OpContext) -> Rendered:
     text = f"Digest #{sub.id} ({sub.kind}) will post to <#{sub.channel}> {added.describe}."
     return Rendered(text=text, blocks=[
         bk.section(f":calendar: {text}\nNext run: {_next(sub)} · targets: "
-                   + (", ".join(f"`{t}`" for t in sub.targets) or "all")),
+                   + (", ".join(f"`{t}`" for t in sub.targets) or "all") + _flag(sub, ctx)),
         bk.context(f"`/projects digest now {sub.id}` posts one now · `/projects digest remove {sub.id}` stops it."),
     ])
 
@@ -153,7 +208,7 @@ def render_list(subs: list[Subscription], ctx: OpContext) -> Rendered:
     if not subs:
         return Rendered("No digests yet.", [bk.section(
             ":information_source: No digests yet. `/projects digest add storage daily 09:00` starts one here.")])
-    blocks = [bk.header(f"Digests ({len(subs)})"), *bk.line_sections([_line(s) for s in subs])]
+    blocks = [bk.header(f"Digests ({len(subs)})"), *bk.line_sections([_line(s, ctx) for s in subs])]
     return Rendered(f"{len(subs)} digests", bk.fit_message(blocks))
 
 
@@ -191,7 +246,8 @@ register(Operation(
     params=AddParams, risk=Risk.WRITE, run=run_add, render=render_add, parse_args=parse_add_args,
     usage_text=ADD_USAGE,
     examples=("/projects digest add storage daily 09:00", "/projects digest add all #ops polaris weekdays 08:30",
-              "/projects digest add job-health hourly", "/projects digest add storage weekly mon 09:00 --tz UTC"),
+              "/projects digest add job-health hourly", "/projects digest add storage weekly mon 09:00 --tz UTC",
+              "/projects digest add storage #data-ops --threshold 85% daily 08:00"),
 ))
 register(Operation(
     name="digest.list", summary="the scheduled digests", params=ListParams, risk=Risk.READ,

@@ -10,6 +10,8 @@ limits behave as Slack documents them (notes/slack.md §2).
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import copy
 import json
 import mimetypes
@@ -142,6 +144,7 @@ class SlackEmulator:
             "views.publish": self._views_publish,
             "users.info": self._users_info,
             "conversations.info": self._conversations_info,
+            "conversations.list": self._conversations_list,
             "usergroups.users.list": self._usergroups_users_list,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
@@ -806,6 +809,30 @@ class SlackEmulator:
             name = self.channel_name(channel_id)
             channel.update(name=name, name_normalized=name, is_general=False)
         return {"channel": channel}
+
+    def _conversations_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Named channels (`add_channel`), filtered by `types`, in pages of `limit` with an opaque cursor."""
+        types = set(str(params.get("types") or "public_channel").split(","))
+        unknown = types - {"public_channel", "private_channel", "mpim", "im"}
+        if unknown:
+            raise ApiError("invalid_types", response_metadata={"messages": [f"unknown types: {sorted(unknown)}"]})
+        try:
+            limit = int(params.get("limit") or 100)
+            start = int(base64.b64decode(params["cursor"]).decode().removeprefix("offset:")) if params.get(
+                "cursor") else 0
+        except (ValueError, binascii.Error):
+            raise ApiError("invalid_cursor") from None
+        limit = min(max(limit, 1), 1000)
+        wanted = []
+        for channel_id in sorted(self.channels):
+            private = channel_id.startswith("G") or bool(self.channels[channel_id].get("is_private"))
+            if channel_id.startswith("D") or ("private_channel" if private else "public_channel") not in types:
+                continue
+            wanted.append(self._conversations_info({"channel": channel_id})["channel"])
+        page = wanted[start:start + limit]
+        more = start + limit < len(wanted)
+        cursor = base64.b64encode(f"offset:{start + limit}".encode()).decode() if more else ""
+        return {"channels": page, "response_metadata": {"next_cursor": cursor}}
 
     def _usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
         users = self.usergroups.get(params.get("usergroup") or "")

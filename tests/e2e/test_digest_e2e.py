@@ -43,10 +43,9 @@ def test_subscription_posts_a_fresh_digest_when_due_and_alerts_once(bot: Bot, ba
     assert "polaris / iot-telemetry*: 190.0 GB / 400.0 GB (48%)" in posted
     assert "Phoenix `phoenix`:" in posted and "Terraform `terraform`:" in posted
     assert "Job health digest" in posted and "clickstream" in posted
-    logs = [b["accessory"]["value"] for b in digest["blocks"] if b.get("accessory", {}).get("action_id")
-            == "projectops_rerun_logs"]
-    assert logs[0].startswith("job logs polaris clickstream ")  # the error job comes first
-    _, rid = bot.click(digest, "projectops_rerun_logs", user="U0VIEWER", channel=CHANNEL)
+    menus = [b["accessory"] for b in digest["blocks"] if b.get("accessory", {}).get("type") == "overflow"]
+    assert menus[0]["options"][0]["value"].startswith("job logs polaris clickstream ")  # the error job comes first
+    _, rid = bot.pick(digest, "Logs", user="U0VIEWER", channel=CHANNEL, menu=menus[0])
     assert "Access Denied (403)" in message_text(bot.answer(rid))
     [chart] = bot.slack.files.values()
     assert chart.channel_id == CHANNEL and chart.content.startswith(b"\x89PNG")
@@ -95,3 +94,25 @@ def test_bad_schedule_and_target_are_explained(bot: Bot) -> None:
         bot.run("digest add storage polaris matillion hourly", user="U0OPERATOR"))
     ack, _ = bot.command("digest add storag hourly", user="U0OPERATOR")  # bad input: answered in the ack
     assert "Did you mean `storage`?" in message_text(ack.json())
+
+
+def test_a_channel_typed_by_name_and_an_own_threshold(bot: Bot, backends: str) -> None:
+    bot.slack.add_channel("C0DATAOPS", "data-ops")
+    bot.slack.add_channel("G0PRIVATE", "platform-private", is_private=True)
+    answer = message_text(bot.run("digest add storage #data-ops polaris --threshold 95% daily 07:00",
+                                  user="U0OPERATOR"))
+    assert "<#C0DATAOPS>" in answer and "flags storage over 95%" in answer
+    assert "<#G0PRIVATE>" in message_text(bot.run("digest add job-health #platform-private hourly", user="U0OPERATOR"))
+    listed = message_text(bot.run("digest list"))
+    assert "flags storage over 95%" in listed and "#2* job-health" in listed and "over 80%" not in listed
+
+    on_app_loop(bot, bot.project.services.scheduler.run_subscription(
+        bot.project.services.scheduler.store.get(1)))
+    posted = message_text(bot.slack.messages("C0DATAOPS")[0])
+    assert "Over 95%" not in posted and "polaris / clickstream*: " in posted  # 92% is under this digest's line
+
+    missing = message_text(bot.run("digest add storage #data-opz daily 07:00", user="U0OPERATOR"))
+    assert "cannot find a channel named `#data-opz`" in missing and "Did you mean `#data-ops`?" in missing
+    ack, _ = bot.command("digest add storage --threshold 150 daily 07:00", user="U0OPERATOR")  # answered in the ack
+    assert "`150` is not a threshold" in message_text(ack.json())
+    assert [r["outcome"] for r in bot.audit.query(AuditQuery(operation="digest.add"))].count("succeeded") == 2

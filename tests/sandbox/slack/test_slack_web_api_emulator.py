@@ -170,6 +170,31 @@ async def test_directory_methods(slack: SlackEmulator) -> None:
     assert (await app.apps_connections_open(app_token="xapp-1-A0-1-x"))["url"].startswith("ws://")
 
 
+async def test_conversations_list_filters_types_and_pages(slack: SlackEmulator) -> None:
+    for i in range(5):
+        slack.add_channel(f"C0PUB{i}", f"public-{i}")
+    slack.add_channel("C0SECRET", "secret", is_private=True)
+    slack.add_channel("G0GROUP", "old-group")
+    api = aclient(slack)
+    public = (await api.conversations_list())["channels"]
+    assert [c["name"] for c in public] == [f"public-{i}" for i in range(5)]
+    names, cursor = [], None
+    while True:
+        page = await api.conversations_list(types="public_channel,private_channel", limit=3, cursor=cursor)
+        names += [c["name"] for c in page["channels"]]
+        cursor = page["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(names) == sorted([f"public-{i}" for i in range(5)] + ["secret", "old-group"])
+    assert len(names) == len(set(names))
+    with pytest.raises(SlackApiError) as excinfo:
+        await api.conversations_list(types="channels")
+    assert error_of(excinfo) == "invalid_types"
+    with pytest.raises(SlackApiError) as excinfo:
+        await api.conversations_list(cursor="not-a-cursor")
+    assert error_of(excinfo) == "invalid_cursor"
+
+
 async def test_ratelimited_then_async_retry_handler_succeeds(slack: SlackEmulator) -> None:
     slack.fail_next("chat.postMessage", retry_after=0)
     api = aclient(slack, retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=1)])

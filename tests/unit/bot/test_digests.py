@@ -115,7 +115,18 @@ async def test_digest_covers_jobs_storage_counts_and_a_down_back_end() -> None:
     text = str(render_digest(digest).blocks)
     assert "Over 80%" in text and "change +2.0 GB" in text and "change new" in text
     assert "Not reachable" in text and "Phoenix `phoenix`: 3 projects" in text
-    assert "job logs polaris clickstream j1" in text and "projectops_rerun_logs" in text
+    assert "job logs polaris clickstream j1" in text and "job show polaris clickstream j1" in text
+    assert "Cancel" not in text  # j1 has completed: nothing to cancel
+
+
+def test_a_running_job_can_be_cancelled_from_its_menu() -> None:
+    from bot.digests import JobLine
+
+    line = JobLine("polaris", "click stream", "j9", "batch", "events", "ok", "running", NOW, "stuck")
+    options = {o["text"]["text"]: o["value"] for o in line.menu()["options"]}
+    assert options == {"Logs": "job logs polaris 'click stream' j9", "Details": "job show polaris 'click stream' j9",
+                       "Cancel…": "job cancel polaris 'click stream' j9"}
+    assert line.menu()["action_id"] == "projectops_row"
 
 
 async def test_all_healthy_is_one_line() -> None:

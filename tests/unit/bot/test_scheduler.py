@@ -16,7 +16,7 @@ from bot.digest_store import DigestStore
 from bot.errors import UsageError
 from bot.pacing import ChannelPacer
 from bot.scheduler import ChannelPoster, DigestScheduler, parse_schedule
-from bot.settings import AppConfig, Target
+from bot.settings import AppConfig, DigestsConfig, Target
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
 
@@ -147,3 +147,39 @@ async def test_poster_spaces_posts_per_channel_and_retries_429() -> None:
     slack.failures = [500]
     with pytest.raises(SlackApiError):
         await poster.post("C1", "broken", [])
+
+
+async def test_one_look_serves_every_subscription_and_each_keeps_to_its_kinds(tmp_path: Path) -> None:
+    clock = Clock(T0)
+    jobs = {"uid-a": [job("j1")]}
+    polaris = FakePolaris([project("a", 50)], jobs)
+    scheduler, slack = make_scheduler(tmp_path / "db.sqlite", polaris, clock)
+    store = scheduler.store
+    parsed = parse_schedule(["daily", "09:00"], "UTC")
+    store.add("job-health", "C0JOBS", parsed.text, "UTC", [], "U0OPERATOR", parsed.next_after(T0), T0)
+    store.add("storage", "C0STORE", parsed.text, "UTC", [], "U0OPERATOR", parsed.next_after(T0), T0)
+    store.add("storage", "C0OTHER", parsed.text, "UTC", ["elsewhere"], "U0OPERATOR", parsed.next_after(T0), T0)
+    assert await scheduler.check_alerts() == 0  # baselines
+    polaris.calls.clear()
+    jobs["uid-a"] = [job("j1", health="error")]
+    polaris.projects = [project("a", 95)]
+    assert await scheduler.check_alerts() == 2
+    assert polaris.calls.count("projects") == 1 and polaris.calls.count("jobs:uid-a") == 1  # one look for all
+    by_channel = {p["channel"]: str(p["blocks"]) for p in slack.posts}
+    assert set(by_channel) == {"C0JOBS", "C0STORE"}  # C0OTHER covers another target only
+    assert "j1" in by_channel["C0JOBS"] and "95%" not in by_channel["C0JOBS"]
+    assert "95%" in by_channel["C0STORE"] and "j1" not in by_channel["C0STORE"]
+
+
+async def test_thresholds_come_from_the_subscription_then_the_config(tmp_path: Path) -> None:
+    clock = Clock(T0)
+    scheduler, slack = make_scheduler(tmp_path / "db.sqlite", FakePolaris([project("a", 85)], {}), clock)
+    scheduler.limits = DigestsConfig(flag_percent=90, alert_percent=84)
+    parsed = parse_schedule(["hourly"], "UTC")
+    default = scheduler.store.add("storage", "C0A", parsed.text, "UTC", [], "U0", parsed.next_after(T0), T0)
+    own = scheduler.store.add("storage", "C0B", parsed.text, "UTC", [], "U0", parsed.next_after(T0), T0, threshold=80)
+    clock.now = T0 + timedelta(hours=1)
+    assert sorted(await scheduler.run_due()) == [default.id, own.id]
+    posted = {p["channel"]: str(p["blocks"]) for p in slack.posts}
+    assert "Over 90%" not in posted["C0A"] and "Over 80% of their storage" in posted["C0B"]
+    assert scheduler.store.active_alerts()[0]["key"] == "C0A|storage:polaris:uid-a"  # 85% >= the 84% alert line

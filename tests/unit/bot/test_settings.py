@@ -28,6 +28,9 @@ def test_targets_resolve_env_references_into_secrets() -> None:
     assert "pk-secret-1" not in repr(us) and "pk-secret-1" not in str(us.redacted())
     assert config.targets["polaris-eu"].secret("api_key") == "demo"
     assert [t.name for t in config.targets_of("polaris")] == ["polaris-us", "polaris-eu"]
+    assert (config.digests.flag_percent, config.digests.alert_percent) == (80, 90)
+    tuned = parse_config({**GOOD, "digests": {"flag_percent": 70, "alert_check_minutes": 1}}, "c.yml", ENV)
+    assert (tuned.digests.flag_percent, tuned.digests.alert_check_minutes) == (70, 1)
 
 
 @pytest.mark.parametrize(
@@ -40,6 +43,8 @@ def test_targets_resolve_env_references_into_secrets() -> None:
         (lambda d: d["targets"]["tfc"].update(colour="red"), "targets.tfc.colour", "Extra inputs"),
         (lambda d: d["roles"].update(default="god"), "roles.default", "viewer"),
         (lambda d: d.update(extra=1), "extra", "one of targets"),
+        (lambda d: d.update(digests={"flag_percent": 120}), "digests.flag_percent", "less than or equal to 100"),
+        (lambda d: d.update(digests={"alert_every": 5}), "digests.alert_every", "Extra inputs"),
     ],
 )
 def test_bad_config_names_file_key_and_expectation(mutate, key: str, expected: str) -> None:
