@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
 
+from bot.audit import AuditEntry
 from bot.charts import storage_chart
 from bot.digest_store import DigestStore, Subscription
 from bot.digests import FanoutClients, build_digest, render_digest, size
@@ -215,12 +217,41 @@ class DigestScheduler:
                 continue
             if not self.store.claim_run(sub, following, now, self.holder):
                 continue  # another process holds this run
-            try:
-                await self.run_subscription(sub, now)
+            if await self.run_audited(sub, now):
                 posted.append(sub.id)
-            except Exception:
-                log.exception("digest %s failed to post", sub.id)
         return posted
+
+    async def run_audited(self, sub: Subscription, now: datetime) -> bool:
+        """A scheduled run: one audit row (on behalf of the subscriber), and a DM to them when it cannot post."""
+        audit = self.services.audit
+        entry = AuditEntry(user=sub.created_by, operation="digest.run", surface="schedule", channel=sub.channel,
+                           params={"id": sub.id, "kind": sub.kind, "targets": sub.targets})
+        row = await asyncio.to_thread(audit.start, entry)
+        started = time.monotonic()
+        try:
+            await self.run_subscription(sub, now)
+        except Exception as exc:
+            why = post_failure(exc)
+            if not isinstance(exc, SlackApiError):
+                log.exception("digest %s failed", sub.id)
+            await asyncio.to_thread(audit.finish, row, "failed", error=why,
+                                    duration_ms=int((time.monotonic() - started) * 1000))
+            await self._tell_subscriber(sub, why)
+            return False
+        await asyncio.to_thread(audit.finish, row, "succeeded", duration_ms=int((time.monotonic() - started) * 1000))
+        return True
+
+    async def _tell_subscriber(self, sub: Subscription, why: str) -> None:
+        if not sub.created_by:
+            return
+        text = (f":warning: Digest #{sub.id} ({sub.kind} → <#{sub.channel}>) could not be posted: {why} "
+                f"Fix that, or stop it with `/projects digest remove {sub.id}`.")
+        try:
+            await self.poster.post(sub.created_by, text, [{"type": "section", "text": {"type": "mrkdwn",
+                                                                                       "text": text}}])
+        except SlackApiError as exc:
+            log.warning("could not tell %s that digest %s failed: %s", sub.created_by, sub.id,
+                        exc.response.get("error"))
 
     async def run_subscription(self, sub: Subscription, now: datetime | None = None) -> Any:
         """Build the digest fresh, post it (and the storage chart), remember its figures."""
@@ -313,6 +344,22 @@ class DigestScheduler:
                 await asyncio.sleep(self.tick_seconds)
         finally:
             await self.clients.aclose()
+
+
+#: Slack errors on posting a digest -> what the subscriber can do about it.
+POST_FAILURES = {
+    "not_in_channel": "I am not in that channel any more. Invite me back with `/invite @projectops`.",
+    "channel_not_found": "I cannot see that channel (deleted, or private without me in it).",
+    "is_archived": "the channel is archived.",
+}
+
+
+def post_failure(exc: BaseException) -> str:
+    """A sentence on why a run failed, for the audit row and the subscriber's DM (no stack traces)."""
+    if isinstance(exc, SlackApiError):
+        error = str(exc.response.get("error") or "unknown_error")
+        return POST_FAILURES.get(error, f"Slack refused the message ({error}).")
+    return f"building it failed unexpectedly ({type(exc).__name__}); the app log has details."
 
 
 def _target_of(key: str) -> str:

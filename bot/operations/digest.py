@@ -18,7 +18,7 @@ from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.parser import closest
 from bot.operations.registry import register
-from bot.scheduler import SCHEDULE_HELP, DigestScheduler, is_schedule_start, parse_schedule, utcnow
+from bot.scheduler import SCHEDULE_HELP, DigestScheduler, is_schedule_start, parse_schedule, post_failure, utcnow
 
 ADD_USAGE = ("/projects digest add <job-health|storage|all> [#channel] [<target>…] [--tz <zone>] "
              "[--threshold <percent>] <schedule>")
@@ -130,6 +130,22 @@ async def _channel_named(ctx: OpContext, name: str) -> str:
                      + "For a private channel, invite projectops to it first.", usage=ADD_USAGE)
 
 
+async def _check_can_post(ctx: OpContext, channel: str) -> None:
+    """Refuse a channel projectops is not in: every run would fail to post there."""
+    if ctx.services.slack is None or channel.startswith("D"):
+        return
+    try:
+        info = await ctx.services.slack.conversations_info(channel=channel)
+    except SlackApiError as exc:
+        if exc.response.get("error") == "channel_not_found":
+            raise UsageError(f"I cannot see <#{channel}>.",
+                             "For a private channel, invite me first: `/invite @projectops` in it.") from None
+        return  # cannot tell now; a run that cannot post tells the subscriber
+    if not (info.get("channel") or {}).get("is_member", True):
+        raise UsageError(f"I am not in <#{channel}>, so I could not post digests there.",
+                         f"Invite me with `/invite @projectops` in <#{channel}>, then add the digest again.")
+
+
 async def user_tz(ctx: OpContext) -> str:
     """The requester's Slack time zone (users.info), UTC when it cannot be read."""
     if ctx.services.slack is not None:
@@ -161,6 +177,7 @@ def _check_targets(ctx: OpContext, names: list[str]) -> None:
 async def run_add(ctx: OpContext, params: AddParams) -> Added:
     _check_targets(ctx, params.targets)
     channel = await channel_id(ctx, params.channel)
+    await _check_can_post(ctx, channel)
     tz = params.tz or await user_tz(ctx)
     schedule = parse_schedule(params.schedule.split(), tz)
     now = utcnow()
@@ -230,14 +247,17 @@ async def run_now(ctx: OpContext, params: IdParams) -> Subscription:
     if ctx.services.slack is None:
         raise UsageError("Posting a digest needs Slack.")
     scheduler = ctx.services.scheduler
-    if scheduler is not None:
-        await scheduler.run_subscription(sub, scheduler.clock())
-        return sub
-    scheduler = DigestScheduler(ctx.services)
+    own = scheduler is None
+    if own:
+        scheduler = DigestScheduler(ctx.services)
     try:
-        await scheduler.run_subscription(sub, utcnow())
+        await scheduler.run_subscription(sub, scheduler.clock())
+    except SlackApiError as exc:
+        raise UsageError(f"Digest #{sub.id} could not be posted to <#{sub.channel}>: {post_failure(exc)}",
+                         f"Fix that, or stop it with `/projects digest remove {sub.id}`.") from None
     finally:
-        await scheduler.clients.aclose()
+        if own:
+            await scheduler.clients.aclose()
     return sub
 
 

@@ -242,10 +242,12 @@ class SlackEmulator:
             self.users[user_id] = user
         return user
 
-    def add_channel(self, channel_id: str, name: str, is_private: bool = False) -> None:
-        """Name a channel (any C…/G…/D… id works without this; the name then comes from the id)."""
+    def add_channel(self, channel_id: str, name: str, is_private: bool = False, is_member: bool = True) -> None:
+        """Name a channel (any C…/G…/D… id works without this; the name then comes from the id). With
+        `is_member=False` the app is not in it: chat.postMessage answers `not_in_channel`, and a private one is
+        invisible (`channel_not_found`) as in Slack."""
         with self._lock:
-            self.channels[channel_id] = {"name": name, "is_private": is_private}
+            self.channels[channel_id] = {"name": name, "is_private": is_private, "is_member": is_member}
 
     def set_usergroup(self, usergroup_id: str, users: list[str]) -> None:
         """Set the members usergroups.users.list returns for `usergroup_id`."""
@@ -670,6 +672,9 @@ class SlackEmulator:
         if not (params.get("text") or params.get("blocks") or params.get("attachments")):
             raise ApiError("no_text")
         self._check_blocks("chat.postMessage", params, "message")
+        if not self.channels.get(channel, {}).get("is_member", True):
+            private = channel.startswith("G") or self.channels[channel].get("is_private")
+            raise ApiError("channel_not_found" if private else "not_in_channel")
         if self.enforce_post_rate:
             self._rate_limit_post(channel)
         message = self._new_message(params, self._next_ts())
@@ -792,6 +797,9 @@ class SlackEmulator:
             raise ApiError("channel_not_found")
         config = self.channels.get(channel_id, {})
         is_im = channel_id.startswith("D")
+        private = channel_id.startswith("G") or bool(config.get("is_private"))
+        if private and not config.get("is_member", True):
+            raise ApiError("channel_not_found")
         channel: dict[str, Any] = {
             "id": channel_id,
             "created": 1_700_000_000,
@@ -800,7 +808,7 @@ class SlackEmulator:
             "is_im": is_im,
             "is_private": is_im or channel_id.startswith("G") or bool(config.get("is_private")),
             "is_archived": False,
-            "is_member": True,
+            "is_member": bool(config.get("is_member", True)),
             "context_team_id": TEAM_ID,
         }
         if is_im:
@@ -828,6 +836,8 @@ class SlackEmulator:
             private = channel_id.startswith("G") or bool(self.channels[channel_id].get("is_private"))
             if channel_id.startswith("D") or ("private_channel" if private else "public_channel") not in types:
                 continue
+            if private and not self.channels[channel_id].get("is_member", True):
+                continue  # a private channel the app is not in is invisible to it
             wanted.append(self._conversations_info({"channel": channel_id})["channel"])
         page = wanted[start:start + limit]
         more = start + limit < len(wanted)

@@ -116,3 +116,21 @@ def test_a_channel_typed_by_name_and_an_own_threshold(bot: Bot, backends: str) -
     ack, _ = bot.command("digest add storage --threshold 150 daily 07:00", user="U0OPERATOR")  # answered in the ack
     assert "`150` is not a threshold" in message_text(ack.json())
     assert [r["outcome"] for r in bot.audit.query(AuditQuery(operation="digest.add"))].count("succeeded") == 2
+
+
+def test_channels_projectops_cannot_post_in_are_refused_with_what_to_do(bot: Bot) -> None:
+    bot.slack.add_channel("C0OUTSIDE", "outside", is_member=False)
+    bot.slack.add_channel("G0HIDDEN", "hidden", is_private=True, is_member=False)
+    outside = message_text(bot.run("digest add storage <#C0OUTSIDE|outside> daily 07:00", user="U0OPERATOR"))
+    assert "I am not in <#C0OUTSIDE>" in outside and "/invite @projectops" in outside
+    hidden = message_text(bot.run("digest add storage #hidden daily 07:00", user="U0OPERATOR"))
+    assert "cannot find a channel named `#hidden`" in hidden and "invite projectops" in hidden
+    assert "No digests yet" in message_text(bot.run("digest list"))
+
+    bot.slack.add_channel("C0LEFT", "left")
+    bot.run("digest add storage <#C0LEFT|left> polaris daily 07:00", user="U0OPERATOR")
+    bot.slack.add_channel("C0LEFT", "left", is_member=False)  # removed from the channel later
+    now = message_text(bot.run("digest now 1", user="U0OPERATOR"))
+    assert "could not be posted to <#C0LEFT>" in now and "Invite me back" in now
+    outcomes = [r["outcome"] for r in bot.audit.query(AuditQuery(operation="digest.add"))]
+    assert outcomes.count("succeeded") == 1 and len(outcomes) == 3

@@ -28,7 +28,7 @@ JSONAPI = "application/vnd.api+json"
 PAGE_SIZE = 100  # the documented maximum
 REQUESTS_PER_SECOND = 30
 #: A little over one second, so network jitter cannot squeeze 31 requests into the server's window.
-BUDGET_PERIOD = 1.2  # headroom: requests released together can reach the server bunched up
+BUDGET_PERIOD = 1.05  # the server's one-second window, and a little headroom for its clock
 MAX_PAGES = 1000
 SHOWN_NAMES = 10
 
@@ -98,10 +98,10 @@ class TerraformClient:
         await self.http.aclose()
 
     async def _request(self, method: str, path: str, body: Any = None, **kwargs: Any) -> httpx.Response:
-        await self.limiter.acquire()
         if body is not None:
             kwargs["content"] = json.dumps(body)
-        return await self.http.request(method, path, **kwargs)
+        async with self.limiter.slot():
+            return await self.http.request(method, path, **kwargs)
 
     async def _get(self, path: str, **kwargs: Any) -> dict[str, Any]:
         return (await self._request("GET", path, **kwargs)).json()

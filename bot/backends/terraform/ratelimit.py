@@ -1,17 +1,22 @@
-"""A tiny async rate limiter: at most `limit` acquisitions in any `period` seconds (sliding window)."""
+"""A small async rate limiter: at most `limit` requests in flight or finished within any `period` seconds."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
-from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 
 
 class SlidingWindowLimiter:
-    """Waits before a call that would exceed the budget, so the server's own 429 stays rare.
+    """Waits before a request that could exceed the budget, so the server's own 429 stays rare.
 
     A sliding window (not a token bucket) because HCP Terraform counts requests in any one-second
-    window; a full bucket plus its refill could send twice the budget within one second.
+    window; a full bucket plus its refill could send twice the budget within one second. A request
+    holds its place until its answer arrives, and the window counts from then: the server saw the
+    request at some moment before that, so however late a busy event loop sends it, the next one
+    allowed in its place reaches the server a full `period` after it.
     """
 
     def __init__(self, limit: int, period: float = 1.0) -> None:
@@ -19,18 +24,32 @@ class SlidingWindowLimiter:
             raise ValueError("limit must be >= 1 and period > 0")
         self.limit = limit
         self.period = period
-        self._sent: deque[float] = deque()
-        self._lock: asyncio.Lock | None = None
+        self._ends: list[list[float]] = []  # one cell per recent request: when it ended (inf while in flight)
+        self._changed: asyncio.Condition | None = None
 
-    async def acquire(self) -> None:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold a place in the budget around one request."""
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        cell = await self._take(self._changed)
+        try:
+            yield
+        finally:
+            cell[0] = time.monotonic()
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def _take(self, changed: asyncio.Condition) -> list[float]:
+        async with changed:
             while True:
                 now = time.monotonic()
-                while self._sent and now - self._sent[0] >= self.period:
-                    self._sent.popleft()
-                if len(self._sent) < self.limit:
-                    self._sent.append(now)
-                    return
-                await asyncio.sleep(self.period - (now - self._sent[0]))
+                self._ends = [cell for cell in self._ends if now - cell[0] < self.period]
+                if len(self._ends) < self.limit:
+                    cell = [math.inf]
+                    self._ends.append(cell)
+                    return cell
+                ended = [cell[0] for cell in self._ends if cell[0] != math.inf]
+                wait = self.period - (now - min(ended)) if ended else None
+                with suppress(TimeoutError):  # a place frees by time, or when a request ends
+                    await asyncio.wait_for(changed.wait(), wait)

@@ -12,7 +12,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from test_digests import Clients, FakePolaris, job, project
 
-from bot.digest_store import DigestStore
+from bot.audit import AuditLog, AuditQuery
 from bot.errors import UsageError
 from bot.pacing import ChannelPacer
 from bot.scheduler import ChannelPoster, DigestScheduler, parse_schedule
@@ -76,10 +76,9 @@ class Clock:
 
 
 def make_scheduler(db: Path, polaris: FakePolaris, clock: Clock) -> tuple[DigestScheduler, FakeSlack]:
-    store = DigestStore.open(db)
     slack = FakeSlack()
     config = AppConfig(targets={"polaris": Target(name="polaris", kind="polaris", url="http://p.example")})
-    services = SimpleNamespace(config=config, audit=SimpleNamespace(db=store.db, lock=store.lock), slack=slack)
+    services = SimpleNamespace(config=config, audit=AuditLog(db), slack=slack)
     scheduler = DigestScheduler(services, clock=clock)
     scheduler.clients = Clients({"polaris": polaris})
     scheduler.poster.interval = 0.0
@@ -183,3 +182,28 @@ async def test_thresholds_come_from_the_subscription_then_the_config(tmp_path: P
     posted = {p["channel"]: str(p["blocks"]) for p in slack.posts}
     assert "Over 90%" not in posted["C0A"] and "Over 80% of their storage" in posted["C0B"]
     assert scheduler.store.active_alerts()[0]["key"] == "C0A|storage:polaris:uid-a"  # 85% >= the 84% alert line
+
+
+async def test_a_run_that_cannot_post_is_audited_and_the_subscriber_told(tmp_path: Path) -> None:
+    clock = Clock(T0)
+    scheduler, slack = make_scheduler(tmp_path / "db.sqlite", FakePolaris([project("a", 50)], {}), clock)
+    sub_id = subscribe(scheduler, "storage", "hourly", T0)
+    refusing = slack.chat_postMessage
+
+    async def not_in_channel(**kwargs: Any) -> dict[str, Any]:
+        if kwargs["channel"] == "C0OPS":
+            raise SlackApiError("not_in_channel", SimpleNamespace(status_code=200, get=lambda k: "not_in_channel"))
+        return await refusing(**kwargs)
+
+    slack.chat_postMessage = not_in_channel
+    clock.now = T0 + timedelta(hours=1)
+    assert await scheduler.run_due() == []
+    [dm] = slack.posts
+    assert dm["channel"] == "U0OPERATOR" and "could not be posted" in dm["text"] and "/invite @projectops" in dm["text"]
+    [row] = scheduler.services.audit.query(AuditQuery(operation="digest.run"))
+    assert row["outcome"] == "failed" and "not in that channel" in row["error"] and row["user"] == "U0OPERATOR"
+
+    slack.chat_postMessage = refusing
+    clock.now = T0 + timedelta(hours=2)
+    assert await scheduler.run_due() == [sub_id]
+    assert scheduler.services.audit.query(AuditQuery(operation="digest.run"))[0]["outcome"] == "succeeded"
