@@ -1,8 +1,8 @@
 """Job-health and storage digests, built fresh from the back ends and rendered for Slack.
 
-Every target, project and page is fetched concurrently (bounded by `FANOUT`), so a digest takes about as
-long as its longest chain of requests: list the projects, then each project's jobs and tables together.
-A back end that fails becomes a line in the digest.
+Every target, project and page is fetched concurrently (bounded by the config's `digests.fanout`), so a digest
+takes about as long as its longest chain of requests (list the projects, then each project's jobs and tables
+together) plus the CPU its requests cost. A back end that fails becomes a line in the digest.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from bot.paging import ROW_ACTION
 
 T = TypeVar("T")
 
-FANOUT = 128  # requests in flight at once across a digest
 THRESHOLD = 0.8  # storage share flagged at the top of a digest
 ALERT_FRACTION = 0.9  # storage share that raises an alert between digests
 LONG_RUNNING = timedelta(hours=2)
@@ -119,12 +118,12 @@ class Digest:
 
 
 class FanoutClients:
-    """Back-end clients for digests: Polaris gets its own client with `FANOUT` connections, since a digest reads
-    every project's jobs at once; the other back ends use the app's shared clients."""
+    """Back-end clients for digests: Polaris gets its own client with `digests.fanout` connections, since a digest
+    reads every project's jobs at once; the other back ends use the app's shared clients."""
 
-    def __init__(self, services: Any, width: int = FANOUT) -> None:
+    def __init__(self, services: Any, width: int | None = None) -> None:
         self.services = services
-        self.width = width
+        self.width = width or services.config.digests.fanout
         self._own: dict[str, Any] = {}
 
     async def get(self, target: Any) -> Any:
@@ -199,7 +198,7 @@ async def build_digest(
                     alert_at=alert_at)
     prior = (previous or {}).get("storage", {})
     clients = clients or FanoutClients(services)
-    gate = asyncio.Semaphore(FANOUT)
+    gate = asyncio.Semaphore(services.config.digests.fanout)
 
     async def call(make: Callable[[], Awaitable[T]]) -> T:
         async with gate:

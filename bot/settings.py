@@ -121,6 +121,7 @@ class DigestsConfig(BaseModel):
     flag_percent: int = Field(default=80, ge=1, le=100, description="storage share flagged at a digest's top")
     alert_percent: int = Field(default=90, ge=1, le=100, description="storage share that raises an alert")
     alert_check_minutes: float = Field(default=5, gt=0, le=24 * 60)
+    fanout: int = Field(default=256, ge=1, le=4096, description="requests in flight at once while building one")
 
 
 class AppConfig(BaseModel):
