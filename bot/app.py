@@ -25,6 +25,7 @@ from bot.audit import AuditLog
 from bot.backends.base import ClientPool
 from bot.operations.context import Services
 from bot.operations.registry import load_operations
+from bot.pacing import ChannelPacer
 from bot.policy import Policy
 from bot.redact import register_secret
 from bot.settings import AppConfig, Env
@@ -82,6 +83,7 @@ def build(env: Env, config: AppConfig, *, audit: AuditLog | None = None) -> Proj
         policy=Policy(config, resolve_group=usergroup_members),
         clients=ClientPool(),
         slack=client,
+        pacer=ChannelPacer(db=audit.db, lock=audit.lock),  # shared by every process using this database
     )
     bolt = AsyncApp(
         client=client,
@@ -101,6 +103,14 @@ def start_background(project: ProjectOps) -> list[asyncio.Task]:
 
     return [asyncio.create_task(sweep_forever(project.services), name="approval-expiry"),
             start_scheduler(project.services)]
+
+
+async def stop_background(project: ProjectOps, tasks: list[asyncio.Task]) -> None:
+    """Stop the background duties, let them finish their cleanup, and close the back-end clients."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await project.services.clients.aclose()
 
 
 def http_app(project: ProjectOps) -> Starlette:
@@ -127,9 +137,7 @@ def http_app(project: ProjectOps) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         background = start_background(project)
         yield
-        for task in background:
-            task.cancel()
-        await project.services.clients.aclose()
+        await stop_background(project, background)
 
     return Starlette(
         routes=[

@@ -62,7 +62,7 @@ def run(
     log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
 ) -> None:
     """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
-    from bot.app import StartupError, build, http_app, start_background
+    from bot.app import StartupError, build, http_app, start_background, stop_background
 
     setup_logging(log_level)
     env, config = load_env_and_config()
@@ -84,8 +84,7 @@ def run(
             try:
                 await handler.start_async()
             finally:
-                for task in background:
-                    task.cancel()
+                await stop_background(project, background)
 
         asyncio.run(socket_mode())
         return

@@ -36,6 +36,7 @@ class Subscription:
     next_run: str | None = None
     last_run: str | None = None
     threshold: int | None = None  # storage percent flagged in this digest; None: the config's default
+    failing: bool = False  # the last run could not post (the subscriber has been told once)
 
     @property
     def kinds(self) -> set[str]:
@@ -47,7 +48,7 @@ class Subscription:
             id=row["id"], kind=row["kind"], channel=row["channel"], schedule=row["schedule"], tz=row["tz"],
             targets=json.loads(row["targets"] or "[]"), created_by=row["created_by"] or "",
             created_at=row["created_at"] or "", next_run=row["next_run"], last_run=row["last_run"],
-            threshold=row.get("threshold"),
+            threshold=row.get("threshold"), failing=bool(row.get("failing")),
         )
 
 
@@ -90,8 +91,17 @@ class DigestStore:
                 "raised_at TEXT, cleared_at TEXT)"
             )
             self.db.execute("CREATE TABLE IF NOT EXISTS digest_leases (key TEXT PRIMARY KEY, holder TEXT, at TEXT)")
-            if "threshold" not in self.db["digest_subscriptions"].columns_dict:  # added after the first release
-                self.db.execute("ALTER TABLE digest_subscriptions ADD COLUMN threshold INTEGER")
+            for column in ("threshold", "failing"):  # added after the first release
+                self._add_column("digest_subscriptions", column, "INTEGER")
+
+    def _add_column(self, table: str, column: str, kind: str) -> None:
+        if column in self.db[table].columns_dict:
+            return
+        try:
+            self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        except sqlite3.OperationalError as exc:  # another process added it first
+            if "duplicate column" not in str(exc):
+                raise
 
     # ------------------------------------------------------------ subscriptions
 
@@ -122,6 +132,15 @@ class DigestStore:
             cursor = self.db.execute("DELETE FROM digest_subscriptions WHERE id = ?", [sub_id])
             self.db.execute("DELETE FROM digest_figures WHERE subscription = ?", [sub_id])
         return cursor.rowcount > 0
+
+    def mark_failing(self, sub_id: int, failing: bool) -> bool:
+        """Record whether runs fail; True when that changed (tell the subscriber once, not every run)."""
+        with self.lock:
+            cursor = self.db.execute(
+                "UPDATE digest_subscriptions SET failing = ? WHERE id = ? AND coalesce(failing, 0) != ?",
+                [int(failing), sub_id, int(failing)],
+            )
+        return cursor.rowcount == 1
 
     def due(self, now: datetime) -> list[Subscription]:
         with self.lock:

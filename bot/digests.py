@@ -18,7 +18,7 @@ from bot import blocks as bk
 from bot.backends.transport import PooledTransport
 from bot.errors import OpError
 from bot.operations.base import Rendered
-from bot.paging import ROW_ACTION
+from bot.paging import OPTION_VALUE_MAX, ROW_ACTION
 
 T = TypeVar("T")
 
@@ -30,7 +30,6 @@ FIRST_WINDOW = timedelta(days=1)  # "failed since the last digest" on the first 
 TABLE_PROJECTS = 10  # projects whose largest tables are listed
 STORAGE_ROWS = 15
 JOB_SECTIONS = 30
-ACTIVE_STATUSES = frozenset({"pending", "running"})
 KIND_LABEL = {"phoenix": "Phoenix", "terraform": "Terraform"}
 GB = 1_000_000_000
 
@@ -47,18 +46,23 @@ class JobLine:
     updated: datetime | None
     reason: str  # error | warn | failed | stuck | long-running
     message: str = ""
+    project_uid: str = ""
+    active: bool = False  # still pending, running, idle or suspended: it can be cancelled
 
     def command(self, verb: str) -> str:
-        """The `/projects` text for `job <verb>` on this job."""
-        return f"job {verb} {self.target} {shlex.quote(self.project)} {self.job_id}"
+        """The `/projects` text for `job <verb>` on this job: by project name, or by uid when the name would
+        not fit in a menu option's 150 characters."""
+        text = f"job {verb} {self.target} {shlex.quote(self.project)} {self.job_id}"
+        if len(text) > OPTION_VALUE_MAX and self.project_uid:
+            text = f"job {verb} {self.target} {self.project_uid} {self.job_id}"
+        return text
 
-    def menu(self) -> dict[str, Any]:
-        """Logs and details for every job; Cancel… (confirmed like any cancel) for one still running."""
-        choices = [("Logs", "logs"), ("Details", "show")]
-        if self.status in ACTIVE_STATUSES:
-            choices.append(("Cancel…", "cancel"))
-        options = [{"text": bk.plain(label, 75), "value": self.command(verb)} for label, verb in choices]
-        return {"type": "overflow", "action_id": ROW_ACTION, "options": options}
+    def menu(self) -> dict[str, Any] | None:
+        """Logs and details for every job; Cancel… (confirmed like any cancel) for one still active."""
+        choices = [("Logs", "logs"), ("Details", "show")] + ([("Cancel…", "cancel")] if self.active else [])
+        options = [{"text": bk.plain(label, 75), "value": self.command(verb)} for label, verb in choices
+                   if len(self.command(verb)) <= OPTION_VALUE_MAX]
+        return {"type": "overflow", "action_id": ROW_ACTION, "options": options} if options else None
 
 
 @dataclass
@@ -91,8 +95,17 @@ class Digest:
     storage: list[StorageLine] = field(default_factory=list)
     counts: list[tuple[str, str, int]] = field(default_factory=list)  # (target, kind, projects)
     down: list[str] = field(default_factory=list)
+    unreachable: set[str] = field(default_factory=set)  # targets that did not answer at all
+    unread: set[tuple[str, str]] = field(default_factory=set)  # (target, project) whose jobs could not be read
     threshold: float = THRESHOLD  # storage share flagged at the top
     alert_at: float = ALERT_FRACTION  # storage share that is an alert condition
+
+    def unknown(self, key: str) -> bool:
+        """Whether this digest could not see the subject of an alert key (so it cannot have recovered)."""
+        parts = key.split(":")
+        target = parts[1] if len(parts) > 1 else ""
+        project = parts[2] if len(parts) > 2 and parts[0] == "job" else None
+        return target in self.unreachable or (project is not None and (target, project) in self.unread)
 
     def figures(self) -> dict[str, Any]:
         """What the next digest compares against."""
@@ -205,7 +218,11 @@ async def build_digest(
             return await make()
 
     config = services.config
-    wanted = [config.targets[n] for n in targets] if targets else list(config.targets.values())
+    for name in targets or ():
+        if name not in config.targets:  # a subscription outlived its target
+            digest.down.append(f"`{name}`: no longer in the projectops config")
+            digest.unreachable.add(name)
+    wanted = [config.targets[n] for n in targets if n in config.targets] if targets else list(config.targets.values())
     wanted = [t for t in wanted if t.kind == "polaris" or ("storage" in kinds and t.kind in KIND_LABEL)]
 
     async def polaris(target: Any) -> None:
@@ -226,6 +243,7 @@ async def build_digest(
                 return await call(make)
             except Exception as exc:  # this project's line says so; the rest of the digest goes on
                 digest.down.append(f"`{target.name}` / {p.name}: {_why(exc)}")
+                digest.unread.add((target.name, p.name))
                 return None
 
         async def one(p: Any) -> None:
@@ -242,6 +260,7 @@ async def build_digest(
                     digest.jobs.append(JobLine(
                         target.name, p.name, job.id, job.type, job.table, job.health.status,
                         job.execution_status, job.last_updated_timestamp, reason, job.health.message or "",
+                        p.uid, job.active,
                     ))
             if found is not None and p.uid in lines:
                 ranked = sorted(((t.name, t.total_data_size_bytes or 0) for t in found), key=lambda t: -t[1])
@@ -259,6 +278,7 @@ async def build_digest(
             await (polaris(target) if target.kind == "polaris" else count(target))
         except Exception as exc:  # one back end down is a line, not a missing digest
             digest.down.append(f"`{target.name}` ({target.kind}): {_why(exc)}")
+            digest.unreachable.add(target.name)
 
     await asyncio.gather(*(guarded(t) for t in wanted))
     digest.counts.sort()

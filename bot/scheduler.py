@@ -25,9 +25,9 @@ from slack_sdk.errors import SlackApiError
 from bot.audit import AuditEntry
 from bot.charts import storage_chart
 from bot.digest_store import DigestStore, Subscription
-from bot.digests import FanoutClients, build_digest, render_digest, size
+from bot.digests import Digest, FanoutClients, build_digest, render_digest, size
 from bot.errors import UsageError
-from bot.pacing import PACER, ChannelPacer
+from bot.pacing import ChannelPacer
 
 log = logging.getLogger("projectops.scheduler")
 
@@ -157,7 +157,7 @@ def schedule_of(sub: Subscription) -> Schedule:
 class ChannelPoster:
     """chat.postMessage and files_upload_v2 with at most one message per second per channel, 429s retried."""
 
-    def __init__(self, slack: Any, retries: int = 3, pacer: ChannelPacer = PACER) -> None:
+    def __init__(self, slack: Any, pacer: ChannelPacer, retries: int = 3) -> None:
         self.slack = slack
         self.retries = retries
         self.pacer = pacer
@@ -195,7 +195,7 @@ class DigestScheduler:
         self.limits = services.config.digests
         self.alert_every = alert_every or timedelta(minutes=self.limits.alert_check_minutes)
         self.store = DigestStore.for_services(services)
-        self.poster = ChannelPoster(services.slack)
+        self.poster = ChannelPoster(services.slack, services.pacer)
         self.clients = FanoutClients(services)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -228,17 +228,25 @@ class DigestScheduler:
                            params={"id": sub.id, "kind": sub.kind, "targets": sub.targets})
         row = await asyncio.to_thread(audit.start, entry)
         started = time.monotonic()
+
+        def took() -> int:
+            return int((time.monotonic() - started) * 1000)
+
         try:
             await self.run_subscription(sub, now)
+        except asyncio.CancelledError:  # the app is stopping: the row must not stay "started"
+            audit.finish(row, "failed", error="the app stopped during the run", duration_ms=took())
+            raise
         except Exception as exc:
             why = post_failure(exc)
             if not isinstance(exc, SlackApiError):
                 log.exception("digest %s failed", sub.id)
-            await asyncio.to_thread(audit.finish, row, "failed", error=why,
-                                    duration_ms=int((time.monotonic() - started) * 1000))
-            await self._tell_subscriber(sub, why)
+            await asyncio.to_thread(audit.finish, row, "failed", error=why, duration_ms=took())
+            if self.store.mark_failing(sub.id, True):  # once per run of failures, not every hour
+                await self._tell_subscriber(sub, why)
             return False
-        await asyncio.to_thread(audit.finish, row, "succeeded", duration_ms=int((time.monotonic() - started) * 1000))
+        await asyncio.to_thread(audit.finish, row, "succeeded", duration_ms=took())
+        self.store.mark_failing(sub.id, False)
         return True
 
     async def _tell_subscriber(self, sub: Subscription, why: str) -> None:
@@ -249,9 +257,8 @@ class DigestScheduler:
         try:
             await self.poster.post(sub.created_by, text, [{"type": "section", "text": {"type": "mrkdwn",
                                                                                        "text": text}}])
-        except SlackApiError as exc:
-            log.warning("could not tell %s that digest %s failed: %s", sub.created_by, sub.id,
-                        exc.response.get("error"))
+        except Exception as exc:
+            log.warning("could not tell %s that digest %s failed: %s", sub.created_by, sub.id, post_failure(exc))
 
     async def run_subscription(self, sub: Subscription, now: datetime | None = None) -> Any:
         """Build the digest fresh, post it (and the storage chart), remember its figures."""
@@ -290,23 +297,25 @@ class DigestScheduler:
         digest = await build_digest(self.services, kinds, targets, now=now, clients=self.clients, tables=False,
                                     alert_at=self.limits.alert_percent / 100)
         conditions = digest.alert_conditions()
-        unreachable = {line.split("`")[1] for line in digest.down if "`" in line}
         posted = 0
-        for sub in subs:
-            posted += await self._alert(sub, digest, {k: v for k, v in conditions.items() if _covers(sub, k)},
-                                        unreachable, now)
+        for sub in subs:  # one subscription's channel failing does not hold up the others
+            try:
+                posted += await self._alert(sub, digest, {k: v for k, v in conditions.items() if _covers(sub, k)},
+                                            now)
+            except Exception as exc:
+                log.warning("alerts for digest %s could not be posted: %s", sub.id, post_failure(exc))
         return posted
 
-    async def _alert(self, sub: Subscription, digest: Any, current: dict[str, str], unreachable: set[str],
-                     now: datetime) -> int:
-        """Raise and clear `sub`'s alerts against `current`; the first look only learns what is already wrong."""
+    async def _alert(self, sub: Subscription, digest: Digest, current: dict[str, str], now: datetime) -> int:
+        """Raise and clear `sub`'s alerts against `current`; the first look only learns what is already wrong.
+        Alerts that could not be posted are withdrawn, so the next check posts them."""
         baseline = self.store.figures(sub.id)[0] is None
-        new = [subject for key, subject in current.items()
-               if self.store.raise_alert(f"{sub.channel}|{key}", sub.channel, subject, now)]
+        raised = {f"{sub.channel}|{key}": subject for key, subject in current.items()
+                  if self.store.raise_alert(f"{sub.channel}|{key}", sub.channel, subject, now)}
         recovered = []
         for row in self.store.active_alerts():
             channel, _, key = row["key"].partition("|")
-            if channel != sub.channel or key in current or _target_of(key) in unreachable:
+            if channel != sub.channel or key in current or digest.unknown(key):
                 continue
             if _covers(sub, key) and self.store.clear_alert(row["key"], now):
                 recovered.append(row["subject"])
@@ -314,8 +323,14 @@ class DigestScheduler:
             self.store.save_figures(sub.id, now, digest.figures())
             return 0
         posted = 0
-        if new:
-            await self.poster.post(sub.channel, f"projectops alert: {len(new)} new", _alert_blocks(new, True))
+        if raised:
+            try:
+                await self.poster.post(sub.channel, f"projectops alert: {len(raised)} new",
+                                       _alert_blocks(list(raised.values()), True))
+            except Exception:
+                for key in raised:
+                    self.store.clear_alert(key, now)
+                raise
             posted += 1
         if recovered:
             await self.poster.post(sub.channel, f"projectops: {len(recovered)} recovered",

@@ -16,7 +16,6 @@ from bot.errors import UsageError
 from bot.operations.base import Actor, Risk
 from bot.operations.context import Services
 from bot.operations.parser import split_words
-from bot.pacing import PACER
 from bot.paging import ROW_ACTION
 from handlers.common import parse_or_usage, respond_bad_input, response_payload, run_parsed
 from handlers.confirm import (
@@ -119,7 +118,7 @@ def register(app: AsyncApp, services: Services) -> None:
         blocks = [b for b in message.get("blocks") or [] if b.get("block_id") != SHARE_BLOCK]
         shared = [*blocks[: bk.MAX_MESSAGE_BLOCKS - 1], bk.context(f"Shared by <@{actor.user_id}>")]
         try:
-            await PACER.turn(actor.channel_id)
+            await services.pacer.turn(actor.channel_id)
             await client.chat_postMessage(channel=actor.channel_id, text=message.get("text") or "Shared result",
                                           blocks=shared)
         except SlackApiError as exc:

@@ -18,7 +18,6 @@ from bot.operations.base import Actor, OpRequest, Rendered
 from bot.operations.context import Services
 from bot.operations.executor import execute
 from bot.operations.parser import ParsedCommand
-from bot.pacing import PACER
 from handlers.common import parse_or_usage, render_result
 
 log = logging.getLogger("projectops.approvals")
@@ -61,7 +60,7 @@ async def request_approval(
         target=parsed.target.name if parsed.target else "", requester=actor.user_id, team=actor.team_id,
         channel=channel, request_channel=actor.channel_id, impact=impact, ttl_seconds=config.expire_minutes * 60,
     )
-    await PACER.turn(channel)
+    await services.pacer.turn(channel)
     posted = await services.slack.chat_postMessage(
         channel=channel, text=f"Approval needed: /projects {approval.command}", blocks=approval_blocks(approval)
     )
@@ -161,7 +160,7 @@ def register(app: AsyncApp, services: Services) -> None:
         approved = f":white_check_mark: Approved by <@{user}> {when(time.time())}"
         await update_message(services, approval, f"{approved} — running…")
         ok, rendered = await run_approved(services, approval, user)
-        await PACER.turn(approval.channel)
+        await services.pacer.turn(approval.channel)
         await services.slack.chat_postMessage(channel=approval.channel, thread_ts=approval.message_ts,
                                               text=rendered.text, blocks=rendered.blocks)
         mark = ":white_check_mark: done" if ok else ":x: failed (see thread)"

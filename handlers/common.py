@@ -14,7 +14,6 @@ from bot.operations.base import Actor, OpRequest, OpResult, Rendered, Risk
 from bot.operations.context import OpContext, Services
 from bot.operations.executor import execute
 from bot.operations.parser import ParsedCommand, parse_command
-from bot.pacing import PACER
 from bot.redact import scrub
 
 log = logging.getLogger("projectops.handlers")
@@ -68,7 +67,7 @@ async def announce_change(services: Services, result: OpResult) -> None:
     where = f" on `{result.request.target}`" if result.request.target else ""
     text = f":information_source: <@{actor.user_id}> did this{where}: {op.summary} (audit #{result.audit_id})."
     try:
-        await PACER.turn(actor.channel_id)
+        await services.pacer.turn(actor.channel_id)
         await services.slack.chat_postMessage(channel=actor.channel_id, text=text, blocks=[bk.context(text)])
     except Exception:  # the change is done and answered; a missing announcement is only logged
         log.warning("could not announce audit #%s in %s", result.audit_id, actor.channel_id)

@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks as bk
 from bot.operations.base import Rendered
-from bot.pacing import PACER
+from bot.pacing import ChannelPacer
 
 log = logging.getLogger("projectops.progress")
 
@@ -22,14 +22,14 @@ LIVE_OPERATIONS = {"polaris.project.create", "polaris.project.pause", "polaris.p
 class LiveMessage:
     """Posts one message in `channel`, then `chat.update`s it with each new line and the final result."""
 
-    def __init__(self, client: AsyncWebClient, channel: str, title: str) -> None:
-        self.client, self.channel, self.title = client, channel, title
+    def __init__(self, client: AsyncWebClient, channel: str, title: str, pacer: ChannelPacer) -> None:
+        self.client, self.channel, self.title, self.pacer = client, channel, title, pacer
         self.ts: str | None = None
         self.last = ""
 
     async def start(self, text: str) -> bool:
         try:
-            await PACER.turn(self.channel)
+            await self.pacer.turn(self.channel)
             response = await self.client.chat_postMessage(channel=self.channel, text=text,
                                                           blocks=[bk.section(f":hourglass_flowing_sand: {text}")])
             self.ts = response.get("ts")

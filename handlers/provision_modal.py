@@ -77,7 +77,7 @@ async def run_provision(services: Services, client: AsyncWebClient, meta: dict[s
     live: LiveMessage | None = None
     if channel and (await services.policy.check(request.actor.user_id, request.operation, target)).allowed:
         name = getattr(request.params, "name", "") or getattr(request.params, "resume", "")
-        live = LiveMessage(client, channel, f"Provisioning {name} on {request.target}")
+        live = LiveMessage(client, channel, f"Provisioning {name} on {request.target}", services.pacer)
         if await live.start(f"Provisioning {name} on {request.target} (asked by <@{request.actor.user_id}>)…"):
             request.progress = live.progress
         else:

@@ -17,7 +17,6 @@ from bot.errors import UsageError
 from bot.operations.base import Actor, OpRequest, Rendered
 from bot.operations.context import Services
 from bot.operations.executor import execute
-from bot.pacing import PACER
 from handlers.common import announce_change, parse_or_usage, render_result
 from handlers.confirm import TYPED_BLOCK, TYPED_CALLBACK, Responder, proceed, typed_confirmation
 from handlers.progress import LIVE_OPERATIONS, LiveMessage
@@ -110,7 +109,7 @@ async def deliver(services: Services, client: AsyncWebClient, meta: dict[str, An
             return
     except SlackApiError as exc:
         log.info("ephemeral answer in %s failed: %s", channel, exc.response.get("error"))
-    await PACER.turn(user)
+    await services.pacer.turn(user)
     await client.chat_postMessage(channel=user, **kwargs)
 
 
@@ -123,7 +122,7 @@ async def run_live(services: Services, client: AsyncWebClient, request: OpReques
     if op.qualified_name in LIVE_OPERATIONS and channel:
         target = services.config.target(request.target) if request.target else None
         if (await services.policy.check(actor.user_id, op, target)).allowed:
-            live = LiveMessage(client, channel, title)
+            live = LiveMessage(client, channel, title, services.pacer)
             if await live.start(f"{title} (asked by <@{actor.user_id}>)…"):
                 request.progress = live.progress
             else:

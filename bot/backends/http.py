@@ -9,11 +9,13 @@ into a `BackendError` with text a person can act on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import random
 import time
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,8 +75,11 @@ class HttpBackend:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         max_connections: int = 50,
+        attempt_slot: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
     ) -> None:
+        """`attempt_slot`: held around each attempt (not the waits between them), e.g. a rate limiter's place."""
         self.backend = backend
+        self.attempt_slot = attempt_slot or contextlib.nullcontext
         self.parse_error = parse_error
         self.retry = retry or RetryPolicy()
         self.client = httpx.AsyncClient(
@@ -92,7 +97,8 @@ class HttpBackend:
         while True:
             attempt += 1
             try:
-                response = await self.client.request(method, path, **kwargs)
+                async with self.attempt_slot():
+                    response = await self.client.request(method, path, **kwargs)
             except httpx.TimeoutException:
                 if attempt < self.retry.attempts and method in ("GET", "HEAD"):
                     await asyncio.sleep(self._backoff(attempt))

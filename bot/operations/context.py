@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import UsageError
+from bot.pacing import ChannelPacer
 
 if TYPE_CHECKING:
     from bot.audit import AuditLog
@@ -29,6 +30,7 @@ class Services:
     slack: Any = None  # AsyncWebClient, when running inside the Slack app
     approvals: Any = None  # ApprovalStore
     scheduler: Any = None  # DigestScheduler, once the app runs its background duties
+    pacer: ChannelPacer = field(default_factory=ChannelPacer)  # every chat.postMessage takes its turn here
 
 
 @dataclass

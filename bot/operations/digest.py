@@ -26,7 +26,7 @@ CHANNEL = re.compile(r"^<#([CGD][A-Z0-9]+)(\|[^>]*)?>$|^#([CGD][A-Z0-9]+)$")
 CHANNEL_NAME = re.compile(r"^#([a-z0-9][a-z0-9._-]{0,79})$")
 PERCENT = re.compile(r"^(\d{1,3})%?$")
 DIGEST_KINDS = {"polaris", "phoenix", "terraform"}
-CHANNEL_PAGES = 20  # conversations.list pages read when looking a channel up by name
+CHANNEL_PAGES = 50  # conversations.list pages (200 channels each, as Slack advises) read to find a channel by name
 
 
 class AddParams(BaseModel):
@@ -99,7 +99,7 @@ async def channel_id(ctx: OpContext, text: str) -> str:
     match = CHANNEL.match(text)
     if match:
         return match.group(1) or match.group(3)
-    named = CHANNEL_NAME.match(text)
+    named = CHANNEL_NAME.match(text.lower())  # Slack channel names are lower case
     if named and ctx.services.slack is not None:
         return await _channel_named(ctx, named.group(1))
     raise UsageError(f"I cannot tell which channel `{text}` is.",
@@ -113,7 +113,7 @@ async def _channel_named(ctx: OpContext, name: str) -> str:
     try:
         for _ in range(CHANNEL_PAGES):
             page = await ctx.services.slack.conversations_list(
-                types="public_channel,private_channel", exclude_archived=True, limit=1000, cursor=cursor or None)
+                types="public_channel,private_channel", exclude_archived=True, limit=200, cursor=cursor or None)
             for channel in page.get("channels") or []:
                 names[channel.get("name", "")] = channel["id"]
             if name in names:
@@ -175,6 +175,9 @@ def _check_targets(ctx: OpContext, names: list[str]) -> None:
 
 
 async def run_add(ctx: OpContext, params: AddParams) -> Added:
+    if params.threshold is not None and params.kind == "job-health":
+        raise UsageError("`--threshold` is for storage digests; a job-health digest has no storage to flag.",
+                         "Use `storage` or `all`, or leave `--threshold` out.", usage=ADD_USAGE)
     _check_targets(ctx, params.targets)
     channel = await channel_id(ctx, params.channel)
     await _check_can_post(ctx, channel)

@@ -242,12 +242,14 @@ class SlackEmulator:
             self.users[user_id] = user
         return user
 
-    def add_channel(self, channel_id: str, name: str, is_private: bool = False, is_member: bool = True) -> None:
+    def add_channel(self, channel_id: str, name: str, is_private: bool = False, is_member: bool = True,
+                    is_archived: bool = False) -> None:
         """Name a channel (any C…/G…/D… id works without this; the name then comes from the id). With
         `is_member=False` the app is not in it: chat.postMessage answers `not_in_channel`, and a private one is
-        invisible (`channel_not_found`) as in Slack."""
+        invisible (`channel_not_found`) as in Slack. An archived channel refuses posts with `is_archived`."""
         with self._lock:
-            self.channels[channel_id] = {"name": name, "is_private": is_private, "is_member": is_member}
+            self.channels[channel_id] = {"name": name, "is_private": is_private, "is_member": is_member,
+                                         "is_archived": is_archived}
 
     def set_usergroup(self, usergroup_id: str, users: list[str]) -> None:
         """Set the members usergroups.users.list returns for `usergroup_id`."""
@@ -672,8 +674,11 @@ class SlackEmulator:
         if not (params.get("text") or params.get("blocks") or params.get("attachments")):
             raise ApiError("no_text")
         self._check_blocks("chat.postMessage", params, "message")
-        if not self.channels.get(channel, {}).get("is_member", True):
-            private = channel.startswith("G") or self.channels[channel].get("is_private")
+        config = self.channels.get(channel, {})
+        if config.get("is_archived"):
+            raise ApiError("is_archived")
+        if not config.get("is_member", True):
+            private = channel.startswith("G") or config.get("is_private")
             raise ApiError("channel_not_found" if private else "not_in_channel")
         if self.enforce_post_rate:
             self._rate_limit_post(channel)
@@ -807,7 +812,7 @@ class SlackEmulator:
             "is_group": channel_id.startswith("G"),
             "is_im": is_im,
             "is_private": is_im or channel_id.startswith("G") or bool(config.get("is_private")),
-            "is_archived": False,
+            "is_archived": bool(config.get("is_archived")),
             "is_member": bool(config.get("is_member", True)),
             "context_team_id": TEAM_ID,
         }
@@ -819,18 +824,24 @@ class SlackEmulator:
         return {"channel": channel}
 
     def _conversations_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Named channels (`add_channel`), filtered by `types`, in pages of `limit` with an opaque cursor."""
+        """Named channels (`add_channel`), filtered by `types` and `exclude_archived`, in pages of `limit` (at
+        most 1000) with an opaque cursor. Only channels are emulated, so `im` and `mpim` list nothing."""
         types = set(str(params.get("types") or "public_channel").split(","))
         unknown = types - {"public_channel", "private_channel", "mpim", "im"}
         if unknown:
             raise ApiError("invalid_types", response_metadata={"messages": [f"unknown types: {sorted(unknown)}"]})
         try:
             limit = int(params.get("limit") or 100)
+        except ValueError:
+            raise ApiError("invalid_limit") from None
+        if not 1 <= limit <= 1000:
+            raise ApiError("invalid_limit")
+        try:
             start = int(base64.b64decode(params["cursor"]).decode().removeprefix("offset:")) if params.get(
                 "cursor") else 0
         except (ValueError, binascii.Error):
             raise ApiError("invalid_cursor") from None
-        limit = min(max(limit, 1), 1000)
+        skip_archived = str(params.get("exclude_archived", "false")).lower() in ("true", "1")
         wanted = []
         for channel_id in sorted(self.channels):
             private = channel_id.startswith("G") or bool(self.channels[channel_id].get("is_private"))
@@ -838,6 +849,8 @@ class SlackEmulator:
                 continue
             if private and not self.channels[channel_id].get("is_member", True):
                 continue  # a private channel the app is not in is invisible to it
+            if skip_archived and self.channels[channel_id].get("is_archived"):
+                continue
             wanted.append(self._conversations_info({"channel": channel_id})["channel"])
         page = wanted[start:start + limit]
         more = start + limit < len(wanted)

@@ -88,6 +88,7 @@ class TerraformClient:
             timeout=target.timeout_seconds,
             retry=retry,
             transport=transport,
+            attempt_slot=self.limiter.slot,
         )
 
     @property
@@ -100,8 +101,7 @@ class TerraformClient:
     async def _request(self, method: str, path: str, body: Any = None, **kwargs: Any) -> httpx.Response:
         if body is not None:
             kwargs["content"] = json.dumps(body)
-        async with self.limiter.slot():
-            return await self.http.request(method, path, **kwargs)
+        return await self.http.request(method, path, **kwargs)
 
     async def _get(self, path: str, **kwargs: Any) -> dict[str, Any]:
         return (await self._request("GET", path, **kwargs)).json()

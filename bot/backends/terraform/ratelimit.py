@@ -17,6 +17,10 @@ class SlidingWindowLimiter:
     holds its place until its answer arrives, and the window counts from then: the server saw the
     request at some moment before that, so however late a busy event loop sends it, the next one
     allowed in its place reaches the server a full `period` after it.
+
+    Callers queue in arrival order (an `asyncio.Lock` is fair); only the first waits for a place,
+    woken by a request ending or by time. Giving a place back never awaits, so a cancelled request
+    always returns it.
     """
 
     def __init__(self, limit: int, period: float = 1.0) -> None:
@@ -25,23 +29,23 @@ class SlidingWindowLimiter:
         self.limit = limit
         self.period = period
         self._ends: list[list[float]] = []  # one cell per recent request: when it ended (inf while in flight)
-        self._changed: asyncio.Condition | None = None
+        self._queue: asyncio.Lock | None = None
+        self._ended: asyncio.Event | None = None
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Hold a place in the budget around one request."""
-        if self._changed is None:
-            self._changed = asyncio.Condition()
-        cell = await self._take(self._changed)
+        if self._queue is None or self._ended is None:
+            self._queue, self._ended = asyncio.Lock(), asyncio.Event()
+        cell = await self._take(self._queue, self._ended)
         try:
             yield
         finally:
             cell[0] = time.monotonic()
-            async with self._changed:
-                self._changed.notify_all()
+            self._ended.set()
 
-    async def _take(self, changed: asyncio.Condition) -> list[float]:
-        async with changed:
+    async def _take(self, queue: asyncio.Lock, ended: asyncio.Event) -> list[float]:
+        async with queue:
             while True:
                 now = time.monotonic()
                 self._ends = [cell for cell in self._ends if now - cell[0] < self.period]
@@ -49,7 +53,8 @@ class SlidingWindowLimiter:
                     cell = [math.inf]
                     self._ends.append(cell)
                     return cell
-                ended = [cell[0] for cell in self._ends if cell[0] != math.inf]
-                wait = self.period - (now - min(ended)) if ended else None
-                with suppress(TimeoutError):  # a place frees by time, or when a request ends
-                    await asyncio.wait_for(changed.wait(), wait)
+                finished = [cell[0] for cell in self._ends if cell[0] != math.inf]
+                ended.clear()
+                with suppress(TimeoutError):
+                    async with asyncio.timeout(self.period - (now - min(finished)) if finished else None):
+                        await ended.wait()

@@ -1,6 +1,6 @@
 """Control endpoints under `/_admin` (no auth, never faulted) for tests, the demo and benchmarks.
 
-    POST  /_admin/reset                      {"seed": "demo" | "empty"}
+    POST  /_admin/reset                      {"seed": "demo" | "empty"}  (restores transition_seconds too)
     GET   /_admin/config, POST /_admin/config {"transition_seconds": 0.2}
     GET   /_admin/state                      seed, config and every project's id, name and state
     PATCH /_admin/projects/{ref}             {"currentBytes", "deepStorageBytes", "maxBytes", "state"}
@@ -84,6 +84,7 @@ async def reset(request: Request) -> Response:
         raise bad_request(f"seed must be one of {', '.join(seeds.SEEDS)}.", "seed")
     seeds.load(store, name)
     request.app.state.seed = name
+    store.config.transition_seconds = request.app.state.default_transition_seconds
     return JSONResponse({"seed": name, "projects": len(store.projects)})
 
 

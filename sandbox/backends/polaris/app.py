@@ -40,6 +40,7 @@ def create_app(
     )
     app.state.store = store
     app.state.seed = seed
+    app.state.default_transition_seconds = transition_seconds  # what `/_admin/reset` restores
     return FaultMiddleware(ApiKeyAuth(app, store), error_body=error_body)
 
 

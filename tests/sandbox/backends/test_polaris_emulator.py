@@ -316,6 +316,8 @@ async def test_transition_time_is_configurable(api: httpx.AsyncClient, clock: Cl
     assert (await api.get(scoped(CLICK))).json()["status"]["state"] == "paused"
     assert (await api.get("/_admin/config")).json() == {"transition_seconds": 0.2}
     assert_error(await api.post("/_admin/config", json={"transition_seconds": -1}), 400)
+    await api.post("/_admin/reset", json={"seed": "demo"})
+    assert (await api.get("/_admin/config")).json() == {"transition_seconds": T}  # the app's own default again
 
 
 # ----- tables

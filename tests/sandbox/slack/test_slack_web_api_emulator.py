@@ -193,6 +193,20 @@ async def test_conversations_list_filters_types_and_pages(slack: SlackEmulator) 
     with pytest.raises(SlackApiError) as excinfo:
         await api.conversations_list(cursor="not-a-cursor")
     assert error_of(excinfo) == "invalid_cursor"
+    with pytest.raises(SlackApiError) as excinfo:
+        await api.conversations_list(limit=1001)
+    assert error_of(excinfo) == "invalid_limit"
+    slack.add_channel("C0PUB4", "public-4", is_archived=True)
+    assert len((await api.conversations_list())["channels"]) == 5
+    assert "public-4" not in [c["name"] for c in (await api.conversations_list(exclude_archived=True))["channels"]]
+    with pytest.raises(SlackApiError) as excinfo:
+        await api.chat_postMessage(channel="C0PUB4", text="hello")
+    assert error_of(excinfo) == "is_archived"
+    slack.add_channel("C0OUT", "out", is_member=False)
+    with pytest.raises(SlackApiError) as excinfo:
+        await api.chat_postMessage(channel="C0OUT", text="hello")
+    assert error_of(excinfo) == "not_in_channel"
+    assert (await api.conversations_info(channel="C0OUT"))["channel"]["is_member"] is False
 
 
 async def test_ratelimited_then_async_retry_handler_succeeds(slack: SlackEmulator) -> None:

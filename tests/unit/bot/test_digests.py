@@ -122,11 +122,22 @@ async def test_digest_covers_jobs_storage_counts_and_a_down_back_end() -> None:
 def test_a_running_job_can_be_cancelled_from_its_menu() -> None:
     from bot.digests import JobLine
 
-    line = JobLine("polaris", "click stream", "j9", "batch", "events", "ok", "running", NOW, "stuck")
+    line = JobLine("polaris", "click stream", "j9", "batch", "events", "ok", "running", NOW, "stuck", active=True)
     options = {o["text"]["text"]: o["value"] for o in line.menu()["options"]}
     assert options == {"Logs": "job logs polaris 'click stream' j9", "Details": "job show polaris 'click stream' j9",
                        "Cancel…": "job cancel polaris 'click stream' j9"}
     assert line.menu()["action_id"] == "projectops_row"
+
+
+def test_a_long_project_name_is_replaced_by_its_uid_within_slacks_150_characters() -> None:
+    from bot.digests import JobLine
+
+    uid, job_id = "b9f67f2e-ba84-535c-9752-fd66f5da9dff", "0190d6f2-5f7e-7a5e-9d0e-1c2b3a4d5e6f"
+    line = JobLine("polaris", "p" * 128, job_id, "batch", "events", "error", "failed", NOW, "error",
+                   project_uid=uid)
+    values = [o["value"] for o in line.menu()["options"]]
+    assert values == [f"job logs polaris {uid} {job_id}", f"job show polaris {uid} {job_id}"]
+    assert all(len(v) <= 150 for v in values)
 
 
 async def test_all_healthy_is_one_line() -> None:

@@ -19,3 +19,24 @@ async def test_same_channel_is_spaced_and_others_are_not() -> None:
     c1 = sorted(stamps["C1"])
     assert c1[1] - c1[0] >= 0.09 and c1[2] - c1[1] >= 0.09
     assert stamps["C2"][0] < 0.05
+
+
+async def test_processes_sharing_the_database_share_the_pace(tmp_path) -> None:
+    from bot.audit import AuditLog
+
+    # two app processes = two AuditLogs (two connections) on one file, each with its own pacer
+    first, second = AuditLog(tmp_path / "db.sqlite"), AuditLog(tmp_path / "db.sqlite")
+    pacers = [ChannelPacer(per_second=10, db=log.db, lock=log.lock) for log in (first, second)]
+    started = time.monotonic()
+    stamps: list[float] = []
+
+    async def post(pacer: ChannelPacer, channel: str = "C1") -> None:
+        await pacer.turn(channel)
+        stamps.append(time.monotonic() - started)
+
+    await asyncio.gather(*(post(pacers[i % 2]) for i in range(4)))
+    stamps.sort()
+    assert all(b - a >= 0.09 for a, b in zip(stamps, stamps[1:], strict=False))  # 100 ms apart across both
+    other = time.monotonic()
+    await post(pacers[1], "C2")
+    assert time.monotonic() - other < 0.05  # another channel is not held up

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from test_digests import Clients, FakePolaris, job, project
 
 from bot.audit import AuditLog, AuditQuery
-from bot.errors import UsageError
+from bot.errors import BackendError, UsageError
 from bot.pacing import ChannelPacer
 from bot.scheduler import ChannelPoster, DigestScheduler, parse_schedule
 from bot.settings import AppConfig, DigestsConfig, Target
@@ -78,10 +78,9 @@ class Clock:
 def make_scheduler(db: Path, polaris: FakePolaris, clock: Clock) -> tuple[DigestScheduler, FakeSlack]:
     slack = FakeSlack()
     config = AppConfig(targets={"polaris": Target(name="polaris", kind="polaris", url="http://p.example")})
-    services = SimpleNamespace(config=config, audit=AuditLog(db), slack=slack)
+    services = SimpleNamespace(config=config, audit=AuditLog(db), slack=slack, pacer=ChannelPacer(per_second=1000))
     scheduler = DigestScheduler(services, clock=clock)
     scheduler.clients = Clients({"polaris": polaris})
-    scheduler.poster.interval = 0.0
     return scheduler, slack
 
 
@@ -134,7 +133,7 @@ async def test_alert_once_per_crossing_and_a_note_when_it_recovers(tmp_path: Pat
 
 async def test_poster_spaces_posts_per_channel_and_retries_429() -> None:
     slack = FakeSlack()
-    poster = ChannelPoster(slack, pacer=ChannelPacer(per_second=10))
+    poster = ChannelPoster(slack, ChannelPacer(per_second=10))
     started = time.monotonic()
     for _ in range(3):
         await poster.post("C1", "hi", [])
@@ -203,7 +202,62 @@ async def test_a_run_that_cannot_post_is_audited_and_the_subscriber_told(tmp_pat
     [row] = scheduler.services.audit.query(AuditQuery(operation="digest.run"))
     assert row["outcome"] == "failed" and "not in that channel" in row["error"] and row["user"] == "U0OPERATOR"
 
-    slack.chat_postMessage = refusing
     clock.now = T0 + timedelta(hours=2)
+    assert await scheduler.run_due() == [] and len(slack.posts) == 1  # told once, not every hour
+
+    slack.chat_postMessage = refusing
+    clock.now = T0 + timedelta(hours=3)
     assert await scheduler.run_due() == [sub_id]
     assert scheduler.services.audit.query(AuditQuery(operation="digest.run"))[0]["outcome"] == "succeeded"
+    slack.chat_postMessage = not_in_channel
+    clock.now = T0 + timedelta(hours=4)
+    assert await scheduler.run_due() == [] and len(slack.posts) == 3  # failing again after a success: told again
+
+
+async def test_an_alert_that_cannot_be_posted_is_posted_at_the_next_check(tmp_path: Path) -> None:
+    clock = Clock(T0)
+    jobs = {"uid-a": [job("j1")]}
+    scheduler, slack = make_scheduler(tmp_path / "db.sqlite", FakePolaris([project("a", 50)], jobs), clock)
+    subscribe(scheduler, "job-health", "daily 09:00", T0)
+    assert await scheduler.check_alerts() == 0
+    jobs["uid-a"] = [job("j1", health="error")]
+    slack.failures = [500, 500, 500, 500]  # Slack keeps failing through the poster's retries
+    assert await scheduler.check_alerts() == 0 and not slack.posts
+    slack.failures = []
+    assert await scheduler.check_alerts() == 1 and "j1" in str(slack.posts[-1]["blocks"])
+
+
+async def test_a_target_gone_from_the_config_does_not_stop_the_others(tmp_path: Path) -> None:
+    clock = Clock(T0)
+    jobs = {"uid-a": [job("j1")]}
+    scheduler, slack = make_scheduler(tmp_path / "db.sqlite", FakePolaris([project("a", 50)], jobs), clock)
+    parsed = parse_schedule(["hourly"], "UTC")
+    scheduler.store.add("job-health", "C0OLD", parsed.text, "UTC", ["retired"], "U0", parsed.next_after(T0), T0)
+    scheduler.store.add("job-health", "C0NEW", parsed.text, "UTC", ["polaris"], "U0", parsed.next_after(T0), T0)
+    assert await scheduler.check_alerts() == 0
+    jobs["uid-a"] = [job("j1", health="error")]
+    assert await scheduler.check_alerts() == 1 and slack.posts[-1]["channel"] == "C0NEW"
+    clock.now = T0 + timedelta(hours=1)
+    await scheduler.run_due()
+    old = next(p for p in slack.posts if p["channel"] == "C0OLD")
+    assert "`retired`: no longer in the projectops config" in str(old["blocks"])
+
+
+async def test_an_alert_does_not_recover_while_its_project_cannot_be_read(tmp_path: Path) -> None:
+    clock = Clock(T0)
+    jobs = {"uid-a": [job("j1")]}
+    polaris = FakePolaris([project("a", 50)], jobs)
+    scheduler, slack = make_scheduler(tmp_path / "db.sqlite", polaris, clock)
+    subscribe(scheduler, "all", "daily 09:00", T0)
+    await scheduler.check_alerts()
+    jobs["uid-a"] = [job("j1", health="error")]
+    assert await scheduler.check_alerts() == 1
+
+    async def unreadable(uid: str) -> list:
+        raise BackendError("Polaris answered 503.")
+
+    polaris.list_jobs = unreadable
+    assert await scheduler.check_alerts() == 0  # unknown is not recovered
+    del polaris.list_jobs
+    jobs["uid-a"] = [job("j1")]
+    assert await scheduler.check_alerts() == 1 and "Recovered" in str(slack.posts[-1]["blocks"])

@@ -232,3 +232,23 @@ async def test_a_slow_request_holds_its_place_until_it_ends() -> None:
     # the second place frees at 0.2 s (0 s + the window); the slow one's at 0.5 s (it ended at 0.3 s)
     assert begun[:2] == [pytest.approx(0, abs=0.05)] * 2
     assert begun[2] == pytest.approx(0.2, abs=0.05) and begun[3] == pytest.approx(0.4, abs=0.06)
+
+
+async def test_a_cancelled_request_gives_its_place_back() -> None:
+    limiter = SlidingWindowLimiter(1, period=0.1)
+
+    async def hold() -> None:
+        async with limiter.slot():
+            await asyncio.sleep(10)
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0.01)
+    waiter = asyncio.create_task(hold())  # queued behind the holder
+    await asyncio.sleep(0.01)
+    waiter.cancel()
+    holder.cancel()
+    await asyncio.gather(holder, waiter, return_exceptions=True)
+    started = asyncio.get_running_loop().time()
+    async with asyncio.timeout(1):
+        async with limiter.slot():  # the place is free again a period after the holder ended
+            assert asyncio.get_running_loop().time() - started < 0.2

@@ -111,3 +111,36 @@ async def test_mapping_keeps_httpx_exception_types() -> None:
             await transport.handle_async_request(request)
     finally:
         await transport.aclose()
+
+
+@pytest.fixture
+async def garbling() -> AsyncIterator[str]:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nx-huge: " + b"a" * 20_000 + b"\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    async for url in tcp_server(handle):
+        yield url
+
+
+async def test_a_malformed_answer_is_a_transport_error_with_a_clear_message(garbling: str) -> None:
+    http = backend(garbling)
+    try:
+        with pytest.raises(BackendError) as info:
+            await http.get_json("/v1/things")
+        assert info.value.message.startswith("Could not reach Example") and info.value.retryable
+    finally:
+        await http.aclose()
+
+
+async def test_the_environments_proxy_is_used(answering: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", answering)  # the "proxy" answers every request itself
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    http = backend("http://backend.invalid")
+    try:
+        assert await http.get_json("/v1/things") == {"ok": True}
+    finally:
+        await http.aclose()
