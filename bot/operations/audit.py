@@ -148,6 +148,8 @@ def row_line(r: dict[str, Any]) -> str:
         extra += f" · approved by <@{r['approved_by']}>"
     if r.get("confirmed_by"):
         extra += f" · confirmed by <@{r['confirmed_by']}>"
+    if r.get("error") and r.get("outcome") in ("failed", "refused"):
+        extra += f": {bk.clip(' '.join(str(r['error']).split()), 160)}"
     target = f" on `{r['target']}`" if r.get("target") else ""
     return (f"{OUTCOME_MARK.get(r['outcome'], '')} #{r['id']} {r['at'][:19].replace('T', ' ')}Z <@{r['user']}> "
             f"`{r['operation']}`{target} — {r['outcome']}{extra}")

@@ -204,10 +204,19 @@ def _flag(sub: Subscription, ctx: OpContext) -> str:
     return f" · flags storage over {sub.threshold or ctx.config.digests.flag_percent}%"
 
 
+def _last(sub: Subscription) -> str:
+    if not sub.last_run:
+        return ""
+    moment = datetime.fromisoformat(sub.last_run).astimezone(ZoneInfo(sub.tz))
+    state = " :warning: could not post (`/projects audit op digest.run failed` says why)" if sub.failing \
+        else ""
+    return f" · last {moment:%a %d %b %H:%M}{state}"
+
+
 def _line(sub: Subscription, ctx: OpContext) -> str:
     targets = ", ".join(f"`{t}`" for t in sub.targets) or "all targets"
     return (f"*#{sub.id}* {sub.kind} → <#{sub.channel}> · {sub.schedule} ({sub.tz}) · {targets}{_flag(sub, ctx)} · "
-            f"next {_next(sub)}")
+            f"next {_next(sub)}{_last(sub)}")
 
 
 def render_add(added: Added, ctx: OpContext) -> Rendered:

@@ -132,5 +132,13 @@ def test_channels_projectops_cannot_post_in_are_refused_with_what_to_do(bot: Bot
     bot.slack.add_channel("C0LEFT", "left", is_member=False)  # removed from the channel later
     now = message_text(bot.run("digest now 1", user="U0OPERATOR"))
     assert "could not be posted to <#C0LEFT>" in now and "Invite me back" in now
+
+    scheduler = bot.project.services.scheduler  # the scheduled run: audited, the subscriber told by DM
+    assert on_app_loop(bot, scheduler.run_due(datetime.now(UTC) + timedelta(days=1, minutes=1))) == []
+    [dm] = bot.slack.messages("D0OPERATOR")
+    assert "Digest #1" in message_text(dm) and "Invite me back" in message_text(dm)
+    assert ":warning: could not post" in message_text(bot.run("digest list"))
+    failed = message_text(bot.run("audit op digest.run failed", user="U0ADMIN"))
+    assert "digest.run" in failed and "not in that channel" in failed
     outcomes = [r["outcome"] for r in bot.audit.query(AuditQuery(operation="digest.add"))]
     assert outcomes.count("succeeded") == 1 and len(outcomes) == 3
