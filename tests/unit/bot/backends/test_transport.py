@@ -23,48 +23,49 @@ def backend(url: str, timeout: float = 2.0) -> HttpBackend:
     return HttpBackend("Example", url, parse_error=parse_error, timeout=timeout, retry=ONCE)
 
 
-async def tcp_server(handle) -> AsyncIterator[str]:
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
+Reader, Writer = asyncio.StreamReader, asyncio.StreamWriter
+
+
+async def answer(reader: Reader, writer: Writer) -> None:
+    while await reader.readuntil(b"\r\n\r\n"):
+        writer.write(b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{"ok":true}')
+        await writer.drain()
+
+
+async def hang_up(reader: Reader, writer: Writer) -> None:
+    await reader.readuntil(b"\r\n\r\n")
+    writer.close()
+
+
+async def say_nothing(reader: Reader, writer: Writer) -> None:
+    await reader.readuntil(b"\r\n\r\n")
+    await asyncio.sleep(5)
+
+
+async def garble(reader: Reader, writer: Writer) -> None:
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(b"HTTP/1.1 200 OK\r\nx-huge: " + b"a" * 20_000 + b"\r\n\r\n")  # over aiohttp's header limit
+    await writer.drain()
+    writer.close()
+
+
+@pytest.fixture
+async def server(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """A raw TCP server on 127.0.0.1 behaving as the parametrized handler says; yields its URL."""
+    tcp = await asyncio.start_server(request.param, "127.0.0.1", 0)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{tcp.sockets[0].getsockname()[1]}"
     finally:
-        server.close()
+        tcp.close()
 
 
-@pytest.fixture
-async def answering() -> AsyncIterator[str]:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while await reader.readuntil(b"\r\n\r\n"):
-            writer.write(b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{"ok":true}')
-            await writer.drain()
-
-    async for url in tcp_server(handle):
-        yield url
+def behaving(handler):
+    return pytest.mark.parametrize("server", [handler], indirect=True)
 
 
-@pytest.fixture
-async def hanging_up() -> AsyncIterator[str]:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.close()
-
-    async for url in tcp_server(handle):
-        yield url
-
-
-@pytest.fixture
-async def silent() -> AsyncIterator[str]:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        await asyncio.sleep(5)
-
-    async for url in tcp_server(handle):
-        yield url
-
-
-async def test_requests_share_pooled_connections(answering: str) -> None:
-    http = backend(answering)
+@behaving(answer)
+async def test_requests_share_pooled_connections(server: str) -> None:
+    http = backend(server)
     try:
         bodies = await asyncio.gather(*(http.get_json("/v1/things") for _ in range(20)))
         assert bodies == [{"ok": True}] * 20
@@ -83,8 +84,9 @@ async def test_a_refused_connection_says_the_back_end_cannot_be_reached() -> Non
         await http.aclose()
 
 
-async def test_a_server_hanging_up_is_a_transport_error_not_a_crash(hanging_up: str) -> None:
-    http = backend(hanging_up)
+@behaving(hang_up)
+async def test_a_server_hanging_up_is_a_transport_error_not_a_crash(server: str) -> None:
+    http = backend(server)
     try:
         with pytest.raises(BackendError) as info:
             await http.get_json("/v1/things")
@@ -93,8 +95,9 @@ async def test_a_server_hanging_up_is_a_transport_error_not_a_crash(hanging_up: 
         await http.aclose()
 
 
-async def test_a_silent_server_times_out_with_a_clear_message(silent: str) -> None:
-    http = backend(silent, timeout=0.2)
+@behaving(say_nothing)
+async def test_a_silent_server_times_out_with_a_clear_message(server: str) -> None:
+    http = backend(server, timeout=0.2)
     try:
         with pytest.raises(BackendError) as info:
             await http.get_json("/v1/things")
@@ -113,20 +116,9 @@ async def test_mapping_keeps_httpx_exception_types() -> None:
         await transport.aclose()
 
 
-@pytest.fixture
-async def garbling() -> AsyncIterator[str]:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 200 OK\r\nx-huge: " + b"a" * 20_000 + b"\r\n\r\n")
-        await writer.drain()
-        writer.close()
-
-    async for url in tcp_server(handle):
-        yield url
-
-
-async def test_a_malformed_answer_is_a_transport_error_with_a_clear_message(garbling: str) -> None:
-    http = backend(garbling)
+@behaving(garble)
+async def test_a_malformed_answer_is_a_transport_error_with_a_clear_message(server: str) -> None:
+    http = backend(server)
     try:
         with pytest.raises(BackendError) as info:
             await http.get_json("/v1/things")
@@ -135,8 +127,9 @@ async def test_a_malformed_answer_is_a_transport_error_with_a_clear_message(garb
         await http.aclose()
 
 
-async def test_the_environments_proxy_is_used(answering: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HTTP_PROXY", answering)  # the "proxy" answers every request itself
+@behaving(answer)
+async def test_the_environments_proxy_is_used(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", server)  # the "proxy" answers every request itself
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     http = backend("http://backend.invalid")
