@@ -109,7 +109,8 @@ async def stop_background(project: ProjectOps, tasks: list[asyncio.Task]) -> Non
     """Stop the background duties, let them finish their cleanup, and close the back-end clients."""
     for task in tasks:
         task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    if tasks:
+        await asyncio.wait(tasks, timeout=10)  # a duty stuck in its cleanup must not hold the app up for ever
     await project.services.clients.aclose()
 
 

@@ -20,6 +20,12 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def escape(text: str) -> str:
+    """Text from elsewhere (a back end's error, a user's input) shown in mrkdwn: no mentions, links or markup
+    sneak in (Slack's three escapes)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": clip(text, limit) or " "}
 

@@ -102,9 +102,9 @@ class Digest:
 
     def unknown(self, key: str) -> bool:
         """Whether this digest could not see the subject of an alert key (so it cannot have recovered)."""
-        parts = key.split(":")
-        target = parts[1] if len(parts) > 1 else ""
-        project = parts[2] if len(parts) > 2 and parts[0] == "job" else None
+        kind, _, rest = key.partition(":")
+        target, _, subject = rest.partition(":")  # target names have no ':'; project names may
+        project = subject.rpartition(":")[0] if kind == "job" else None  # job:<target>:<project>:<job id>
         return target in self.unreachable or (project is not None and (target, project) in self.unread)
 
     def figures(self) -> dict[str, Any]:
@@ -145,7 +145,7 @@ class FanoutClients:
         if target.name not in self._own:
             from bot.backends.polaris import PolarisClient
 
-            self._own[target.name] = PolarisClient(target, transport=PooledTransport(self.width))
+            self._own[target.name] = PolarisClient(target, transport=PooledTransport(self.width, target.url))
         return self._own[target.name]
 
     async def aclose(self) -> None:

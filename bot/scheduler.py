@@ -235,7 +235,10 @@ class DigestScheduler:
         try:
             await self.run_subscription(sub, now)
         except asyncio.CancelledError:  # the app is stopping: the row must not stay "started"
-            audit.finish(row, "failed", error="the app stopped during the run", duration_ms=took())
+            try:
+                audit.finish(row, "failed", error="the app stopped during the run", duration_ms=took())
+            except Exception:  # the cancellation must go on whatever happens here
+                log.exception("could not close the audit row of digest %s", sub.id)
             raise
         except Exception as exc:
             why = post_failure(exc)
@@ -318,7 +321,7 @@ class DigestScheduler:
             if channel != sub.channel or key in current or digest.unknown(key):
                 continue
             if _covers(sub, key) and self.store.clear_alert(row["key"], now):
-                recovered.append(row["subject"])
+                recovered.append((row["key"], row["subject"]))
         if baseline:
             self.store.save_figures(sub.id, now, digest.figures())
             return 0
@@ -327,14 +330,20 @@ class DigestScheduler:
             try:
                 await self.poster.post(sub.channel, f"projectops alert: {len(raised)} new",
                                        _alert_blocks(list(raised.values()), True))
-            except Exception:
+            except Exception:  # not told: withdraw them, so the next check raises and posts them again
                 for key in raised:
                     self.store.clear_alert(key, now)
                 raise
             posted += 1
         if recovered:
-            await self.poster.post(sub.channel, f"projectops: {len(recovered)} recovered",
-                                   _alert_blocks(recovered, False))
+            try:
+                await self.poster.post(sub.channel, f"projectops: {len(recovered)} recovered",
+                                       _alert_blocks([subject for _, subject in recovered], False))
+            except Exception as exc:  # not told: keep them active, so the next check tells the recovery
+                for key, subject in recovered:
+                    self.store.raise_alert(key, sub.channel, subject, now)
+                log.warning("recoveries for digest %s could not be posted: %s", sub.id, post_failure(exc))
+                return posted
             posted += 1
         return posted
 

@@ -31,6 +31,7 @@ def register(app: AsyncApp, services: Services) -> None:
         actor = Actor(user_id=event.get("user", ""), team_id=body.get("team_id", ""),
                       channel_id=event.get("channel", ""), surface="mention")
         rendered = await run_text(services, text, actor)
+        await services.pacer.turn(actor.channel_id)
         await say(text=rendered.text, blocks=rendered.blocks, thread_ts=event.get("thread_ts") or event.get("ts"))
 
     @app.event("message")
@@ -41,4 +42,5 @@ def register(app: AsyncApp, services: Services) -> None:
                       channel_id=event.get("channel", ""), surface="dm")
         text = event.get("text", "").strip().removeprefix("/projects").strip()
         rendered = await run_text(services, text, actor)
+        await services.pacer.turn(actor.channel_id)
         await say(text=rendered.text, blocks=rendered.blocks)

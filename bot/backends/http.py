@@ -87,7 +87,7 @@ class HttpBackend:
             headers=headers,
             auth=auth,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            transport=transport or PooledTransport(max_connections),
+            transport=transport or PooledTransport(max_connections, base_url),
         )
         self.last_request_id = ""
 

@@ -4,11 +4,14 @@ httpx's own pool looks at every connection on each request, so a digest that fan
 of projects spends most of its time there; aiohttp's pool (via `httpx-aiohttp`) costs a fraction per
 request. Every aiohttp failure is mapped back to the httpx exception `HttpBackend` tells apart: a refused
 connection is a `ConnectError` (the back end is down), a timeout a `TimeoutException`, anything else a
-`TransportError`. Proxy (`HTTPS_PROXY`, `NO_PROXY`) and CA bundle (`SSL_CERT_FILE`) variables are honoured,
-as httpx does by default.
+`TransportError`. Proxy (`HTTPS_PROXY`, `NO_PROXY`) and CA bundle (`SSL_CERT_FILE`) variables are read once,
+when the transport is made (aiohttp's own `trust_env` would look them, and ~/.netrc, up on every request).
 """
 
 from __future__ import annotations
+
+import urllib.parse
+import urllib.request
 
 import aiohttp
 import httpx
@@ -16,6 +19,9 @@ from httpx_aiohttp import AiohttpTransport
 
 #: aiohttp failure -> the httpx exception it means; the first that matches wins, so subclasses come first.
 _FAILURES: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
+    (aiohttp.ClientProxyConnectionError, httpx.ProxyError),
+    (aiohttp.ClientHttpProxyError, httpx.ProxyError),
+    (aiohttp.InvalidURL, httpx.UnsupportedProtocol),
     (aiohttp.ClientConnectorError, httpx.ConnectError),
     (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),
     (aiohttp.ServerTimeoutError, httpx.ReadTimeout),
@@ -37,18 +43,30 @@ def as_httpx_error(exc: BaseException, request: httpx.Request) -> httpx.Transpor
     return None
 
 
-class PooledTransport(AiohttpTransport):
-    """`AiohttpTransport` with one pool of `max_connections`, the environment's proxy and CA settings, and
-    failures mapped as above."""
+def environment_proxy(url: str) -> httpx.Proxy | None:
+    """The proxy the environment names for `url` (`HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`, minus `NO_PROXY`)."""
+    parts = urllib.parse.urlsplit(url)
+    if not parts.hostname or urllib.request.proxy_bypass(parts.hostname):
+        return None
+    proxies = urllib.request.getproxies()
+    chosen = proxies.get(parts.scheme) or proxies.get("all")
+    return httpx.Proxy(chosen) if chosen else None
 
-    def __init__(self, max_connections: int = 64) -> None:
+
+class PooledTransport(AiohttpTransport):
+    """`AiohttpTransport` with one pool of `max_connections`, the environment's proxy for `base_url` and CA
+    settings, and failures mapped as above."""
+
+    def __init__(self, max_connections: int = 64, base_url: str = "") -> None:
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-        super().__init__(limits=limits, trust_env=True, client=self._session)
+        # trust_env here only lets the SSL context honour SSL_CERT_FILE / SSL_CERT_DIR
+        super().__init__(limits=limits, trust_env=True, client=self._session,
+                         proxy=environment_proxy(base_url) if base_url else None)
 
     def _session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(limit=self.limits.max_connections or 0, ssl=self.ssl_context,
                                          keepalive_timeout=self.limits.keepalive_expiry)
-        return aiohttp.ClientSession(connector=connector, trust_env=True)
+        return aiohttp.ClientSession(connector=connector, trust_env=False)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:

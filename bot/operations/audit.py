@@ -149,7 +149,7 @@ def row_line(r: dict[str, Any]) -> str:
     if r.get("confirmed_by"):
         extra += f" · confirmed by <@{r['confirmed_by']}>"
     if r.get("error") and r.get("outcome") in ("failed", "refused"):
-        extra += f": {bk.clip(' '.join(str(r['error']).split()), 160)}"
+        extra += f": {bk.escape(bk.clip(' '.join(str(r['error']).split()), 160))}"
     target = f" on `{r['target']}`" if r.get("target") else ""
     return (f"{OUTCOME_MARK.get(r['outcome'], '')} #{r['id']} {r['at'][:19].replace('T', ' ')}Z <@{r['user']}> "
             f"`{r['operation']}`{target} — {r['outcome']}{extra}")
@@ -208,6 +208,7 @@ async def run_export(ctx: OpContext, params: AuditParams) -> Export:
     filename = f"projectops-audit-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
     if ctx.services.slack is None:
         raise UsageError("Export needs Slack to upload the file.")
+    await ctx.services.pacer.turn(ctx.actor.channel_id)  # the upload posts in the channel
     await ctx.services.slack.files_upload_v2(
         channel=ctx.actor.channel_id, content=buffer.getvalue(), filename=filename,
         title="projectops audit export", initial_comment=f"Audit export: {len(rows)} rows.",

@@ -26,7 +26,7 @@ CHANNEL = re.compile(r"^<#([CGD][A-Z0-9]+)(\|[^>]*)?>$|^#([CGD][A-Z0-9]+)$")
 CHANNEL_NAME = re.compile(r"^#([a-z0-9][a-z0-9._-]{0,79})$")
 PERCENT = re.compile(r"^(\d{1,3})%?$")
 DIGEST_KINDS = {"polaris", "phoenix", "terraform"}
-CHANNEL_PAGES = 50  # conversations.list pages (200 channels each, as Slack advises) read to find a channel by name
+CHANNEL_PAGES = 20  # conversations.list pages of 1,000 read to find a channel by name (the method allows ~20/min)
 
 
 class AddParams(BaseModel):
@@ -113,7 +113,7 @@ async def _channel_named(ctx: OpContext, name: str) -> str:
     try:
         for _ in range(CHANNEL_PAGES):
             page = await ctx.services.slack.conversations_list(
-                types="public_channel,private_channel", exclude_archived=True, limit=200, cursor=cursor or None)
+                types="public_channel,private_channel", exclude_archived=True, limit=1000, cursor=cursor or None)
             for channel in page.get("channels") or []:
                 names[channel.get("name", "")] = channel["id"]
             if name in names:
@@ -264,6 +264,7 @@ async def run_now(ctx: OpContext, params: IdParams) -> Subscription:
         scheduler = DigestScheduler(ctx.services)
     try:
         await scheduler.run_subscription(sub, scheduler.clock())
+        scheduler.store.mark_failing(sub.id, False)
     except SlackApiError as exc:
         raise UsageError(f"Digest #{sub.id} could not be posted to <#{sub.channel}>: {post_failure(exc)}",
                          f"Fix that, or stop it with `/projects digest remove {sub.id}`.") from None

@@ -115,6 +115,8 @@ def test_a_channel_typed_by_name_and_an_own_threshold(bot: Bot, backends: str) -
     assert "cannot find a channel named `#data-opz`" in missing and "Did you mean `#data-ops`?" in missing
     ack, _ = bot.command("digest add storage --threshold 150 daily 07:00", user="U0OPERATOR")  # answered in the ack
     assert "`150` is not a threshold" in message_text(ack.json())
+    refused = message_text(bot.run("digest add job-health --threshold 85% hourly", user="U0OPERATOR"))
+    assert "`--threshold` is for storage digests" in refused
     assert [r["outcome"] for r in bot.audit.query(AuditQuery(operation="digest.add"))].count("succeeded") == 2
 
 

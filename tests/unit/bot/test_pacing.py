@@ -40,3 +40,18 @@ async def test_processes_sharing_the_database_share_the_pace(tmp_path) -> None:
     other = time.monotonic()
     await post(pacers[1], "C2")
     assert time.monotonic() - other < 0.05  # another channel is not held up
+
+
+def test_a_wall_clock_stepped_back_or_a_burst_never_books_beyond_the_horizon(tmp_path, monkeypatch) -> None:
+    from bot import pacing
+    from bot.audit import AuditLog
+
+    log = AuditLog(tmp_path / "db.sqlite")
+    pacer = ChannelPacer(per_second=1, db=log.db, lock=log.lock)
+    clock = [1_000_000.0]
+    monkeypatch.setattr(pacing.time, "time", lambda: clock[0])
+    waits = [pacer._reserve_shared("C1") for _ in range(100)]  # a burst of 100
+    assert waits[:3] == [0.0, 1.0, 2.0] and max(waits) <= pacing.HORIZON + 1
+    clock[0] -= 3600  # the clock steps back an hour
+    assert pacer._reserve_shared("C1") <= pacing.HORIZON + 1
+    assert pacer._reserve_shared("C2") == 0.0

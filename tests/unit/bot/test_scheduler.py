@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -261,3 +262,41 @@ async def test_an_alert_does_not_recover_while_its_project_cannot_be_read(tmp_pa
     del polaris.list_jobs
     jobs["uid-a"] = [job("j1")]
     assert await scheduler.check_alerts() == 1 and "Recovered" in str(slack.posts[-1]["blocks"])
+
+
+async def test_a_recovery_that_cannot_be_posted_is_told_at_the_next_check(tmp_path: Path) -> None:
+    clock = Clock(T0)
+    jobs = {"uid-a": [job("j1")]}
+    scheduler, slack = make_scheduler(tmp_path / "db.sqlite", FakePolaris([project("a", 50)], jobs), clock)
+    subscribe(scheduler, "job-health", "daily 09:00", T0)
+    await scheduler.check_alerts()
+    jobs["uid-a"] = [job("j1", health="error")]
+    assert await scheduler.check_alerts() == 1
+    jobs["uid-a"] = [job("j1")]
+    slack.failures = [500]
+    assert await scheduler.check_alerts() == 0
+    assert await scheduler.check_alerts() == 1 and "Recovered" in str(slack.posts[-1]["blocks"])
+
+
+async def test_a_run_cancelled_by_shutdown_leaves_no_started_row(tmp_path: Path) -> None:
+    clock = Clock(T0)
+    polaris = FakePolaris([project("a", 50)], {}, delay=5)
+    scheduler, _ = make_scheduler(tmp_path / "db.sqlite", polaris, clock)
+    subscribe(scheduler, "storage", "hourly", T0)
+    clock.now = T0 + timedelta(hours=1)
+    running = asyncio.create_task(scheduler.run_due())
+    await asyncio.sleep(0.2)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    [row] = scheduler.services.audit.query(AuditQuery(operation="digest.run"))
+    assert row["outcome"] == "failed" and "stopped" in row["error"]
+
+
+def test_alert_keys_with_colons_in_project_names() -> None:
+    from bot.digests import Digest
+
+    digest = Digest(kinds={"job-health"}, at=T0, since=T0, unread={("polaris", "team:alpha")})
+    assert digest.unknown("job:polaris:team:alpha:j1")
+    assert not digest.unknown("job:polaris:team:beta:j1")
+    assert Digest(kinds=set(), at=T0, since=T0, unreachable={"polaris"}).unknown("storage:polaris:uid-a")

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bot.backends.http import HttpBackend, RetryPolicy
-from bot.backends.transport import PooledTransport
+from bot.backends.transport import PooledTransport, environment_proxy
 from bot.errors import BackendError
 from sandbox.serving import free_port
 
@@ -39,7 +39,7 @@ async def hang_up(reader: Reader, writer: Writer) -> None:
 
 async def say_nothing(reader: Reader, writer: Writer) -> None:
     await reader.readuntil(b"\r\n\r\n")
-    await asyncio.sleep(5)
+    await asyncio.sleep(1)
 
 
 async def garble(reader: Reader, writer: Writer) -> None:
@@ -57,6 +57,7 @@ async def server(request: pytest.FixtureRequest) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{tcp.sockets[0].getsockname()[1]}"
     finally:
         tcp.close()
+        await tcp.wait_closed()
 
 
 def behaving(handler):
@@ -129,10 +130,26 @@ async def test_a_malformed_answer_is_a_transport_error_with_a_clear_message(serv
 
 @behaving(answer)
 async def test_the_environments_proxy_is_used(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "all_proxy", "ALL_PROXY", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", server)  # the "proxy" answers every request itself
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
     http = backend("http://backend.invalid")
+    try:
+        assert await http.get_json("/v1/things") == {"ok": True}
+    finally:
+        await http.aclose()
+    monkeypatch.setenv("NO_PROXY", "backend.invalid")
+    assert environment_proxy("http://backend.invalid/api") is None
+    assert str(environment_proxy("http://other.invalid/api").url) == server
+
+
+@behaving(answer)
+async def test_a_netrc_file_changes_nothing(server: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("default login someone password secret\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    http = backend(server)
+    http.client.headers["Authorization"] = "Bearer token"  # like the Terraform client
     try:
         assert await http.get_json("/v1/things") == {"ok": True}
     finally:
