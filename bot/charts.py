@@ -14,8 +14,10 @@ from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
 MAX_BARS = 25
 
 
-def storage_chart(rows: Sequence[tuple[str, int, int | None, int | None]], title: str = "Storage used") -> bytes:
-    """Horizontal bars of storage used per project (GB), a tick for the last digest, a line for the maximum.
+def storage_chart(rows: Sequence[tuple[str, int, int | None, int | None]], title: str = "Storage used",
+                  threshold: float = 0.8) -> bytes:
+    """Horizontal bars of storage used per project (GB), red at `threshold` of the maximum or more, a tick for the
+    last digest, a pale bar for the maximum.
 
     `rows` are `(label, current_bytes, max_bytes, previous_bytes)`, most used first; at most `MAX_BARS` drawn.
     """
@@ -28,7 +30,8 @@ def storage_chart(rows: Sequence[tuple[str, int, int | None, int | None]], title
     caps = [(r[2] or 0) / gb for r in rows][::-1]
     previous = [(r[3] / gb if r[3] is not None else None) for r in rows][::-1]
     positions = range(len(rows))
-    colors = ["#d9534f" if cap and used / cap >= 0.8 else "#4a90d9" for used, cap in zip(current, caps, strict=True)]
+    colors = ["#d9534f" if cap and used / cap >= threshold else "#4a90d9"
+              for used, cap in zip(current, caps, strict=True)]
     axes.barh(positions, caps, color="#eeeeee", label="maximum")
     axes.barh(positions, current, color=colors, label="used")
     trend = [(p, i) for i, p in enumerate(previous) if p is not None]

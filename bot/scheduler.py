@@ -274,7 +274,7 @@ class DigestScheduler:
         response = await self.poster.post(sub.channel, rendered.text, rendered.blocks)
         if "storage" in digest.kinds and digest.storage:
             rows = [(f"{s.target}/{s.project}", s.current, s.max, s.previous) for s in digest.storage]
-            png = await asyncio.to_thread(storage_chart, rows, "Polaris storage used per project")
+            png = await asyncio.to_thread(storage_chart, rows, "Polaris storage used per project", digest.threshold)
             total = size(sum(s.current for s in digest.storage))
             try:
                 await self.poster.upload(sub.channel, png, "storage.png", "Storage used per project",
