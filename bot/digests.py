@@ -18,7 +18,7 @@ from bot import blocks as bk
 from bot.backends.transport import PooledTransport
 from bot.errors import OpError
 from bot.operations.base import Rendered
-from bot.paging import OPTION_VALUE_MAX, ROW_ACTION
+from bot.paging import OPTION_VALUE_MAX, overflow_menu
 
 T = TypeVar("T")
 
@@ -59,10 +59,8 @@ class JobLine:
 
     def menu(self) -> dict[str, Any] | None:
         """Logs and details for every job; Cancel… (confirmed like any cancel) for one still active."""
-        choices = [("Logs", "logs"), ("Details", "show")] + ([("Cancel…", "cancel")] if self.active else [])
-        options = [{"text": bk.plain(label, 75), "value": self.command(verb)} for label, verb in choices
-                   if len(self.command(verb)) <= OPTION_VALUE_MAX]
-        return {"type": "overflow", "action_id": ROW_ACTION, "options": options} if options else None
+        verbs = [("Logs", "logs"), ("Details", "show")] + ([("Cancel…", "cancel")] if self.active else [])
+        return overflow_menu([(label, self.command(verb)) for label, verb in verbs])
 
 
 @dataclass

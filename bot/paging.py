@@ -46,6 +46,12 @@ def row_menu(target: str, name: str, editable: bool = True, deletable: bool = Tr
         choices.append(("Edit", f"edit {target} {quoted}"))
     if deletable:
         choices.append(("Delete…", f"delete {target} {quoted}"))
+    return overflow_menu(choices)
+
+
+def overflow_menu(choices: Sequence[tuple[str, str]]) -> dict[str, Any] | None:
+    """An overflow menu whose options (label, `/projects` command text) run as typed (`ROW_ACTION`); options
+    over Slack's 150 characters are left out, and no menu is left when none fits."""
     options = [{"text": bk.plain(label, 75), "value": value} for label, value in choices
                if len(value) <= OPTION_VALUE_MAX]
     return {"type": "overflow", "action_id": ROW_ACTION, "options": options} if options else None

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
 
+from bot import blocks as bk
 from bot.audit import AuditEntry
 from bot.charts import storage_chart
 from bot.digest_store import DigestStore, Subscription
@@ -258,8 +259,7 @@ class DigestScheduler:
         text = (f":warning: Digest #{sub.id} ({sub.kind} → <#{sub.channel}>) could not be posted: {why} "
                 f"Fix that, or stop it with `/projects digest remove {sub.id}`.")
         try:
-            await self.poster.post(sub.created_by, text, [{"type": "section", "text": {"type": "mrkdwn",
-                                                                                       "text": text}}])
+            await self.poster.post(sub.created_by, text, [bk.section(text)])
         except Exception as exc:
             log.warning("could not tell %s that digest %s failed: %s", sub.created_by, sub.id, post_failure(exc))
 
@@ -400,7 +400,6 @@ def _covers(sub: Subscription, key: str) -> bool:
 
 
 def _alert_blocks(subjects: list[str], raised: bool) -> list[dict[str, Any]]:
-    from bot import blocks as bk
 
     head = ":rotating_light: *New since the last check:*" if raised else ":white_check_mark: *Recovered:*"
     lines = [head, *subjects[:40]]
