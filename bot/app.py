@@ -28,7 +28,11 @@ from bot.operations.registry import load_operations
 from bot.pacing import ChannelPacer
 from bot.policy import Policy
 from bot.redact import register_secret
+from bot.scheduler import start_scheduler
 from bot.settings import AppConfig, Env
+from bot.slack.approvals import sweep_forever
+from bot.slack.middleware import middleware_for
+from handlers import register_listeners
 
 log = logging.getLogger("projectops")
 
@@ -90,17 +94,14 @@ def build(env: Env, config: AppConfig, *, audit: AuditLog | None = None) -> Proj
         signing_secret=env.slack_signing_secret.get_secret_value(),
         raise_error_for_unhandled_request=False,
     )
-    from handlers import register_listeners  # handlers depend on bot, not the other way round
-
+    for middleware in middleware_for(services):
+        bolt.use(middleware)
     register_listeners(bolt, services)
     return ProjectOps(bolt=bolt, services=services)
 
 
 def start_background(project: ProjectOps) -> list[asyncio.Task]:
     """Long-running duties of a running app (expiring approvals, scheduled digests and alerts)."""
-    from bot.scheduler import start_scheduler
-    from handlers.approvals import sweep_forever
-
     return [asyncio.create_task(sweep_forever(project.services), name="approval-expiry"),
             start_scheduler(project.services)]
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from bot import blocks as bk
 from bot.backends.transport import PooledTransport
 from bot.errors import OpError
 from bot.operations.base import Rendered
-from bot.paging import OPTION_VALUE_MAX, overflow_menu
+from bot.ui import blocks as bk
+from bot.ui.paging import OPTION_VALUE_MAX, overflow_menu
 
 T = TypeVar("T")
 

@@ -9,15 +9,17 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from bot import blocks as bk
+from bot.ui import blocks as bk
+from bot.ui.ids import (
+    CREATE_CALLBACK,
+    EDIT_CALLBACK,
+    EDIT_PICK_CALLBACK,
+    PICK_PROJECT_ACTION,
+    PICK_TARGET_ACTION,
+    TARGET_ACTION,
+    TARGET_BLOCK,
+)
 
-CREATE_CALLBACK = "projectops_create"
-EDIT_CALLBACK = "projectops_edit"
-EDIT_PICK_CALLBACK = "projectops_edit_pick"
-TARGET_BLOCK = "target"
-TARGET_ACTION = "projectops_create_target"
-PICK_TARGET_ACTION = "projectops_pick_target"
-PICK_PROJECT_ACTION = "projectops_pick_project"
 VALUE = "value"  # action_id of every form field
 
 POLARIS_REGIONS = ("us-east-1", "us-east-2", "eu-central-1", "eu-west-1", "us-west-2", "ap-northeast-2",

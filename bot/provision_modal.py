@@ -15,14 +15,15 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
-from bot import blocks as bk
 from bot.backends.matillion import ACCESS_LEVELS, is_uuid
 from bot.modals import Field, field_blocks, option, submitted_values
 from bot.operations.matillion.provision import SECRET_FIELDS, ProvisionParams
+from bot.ui import blocks as bk
+from bot.ui.ids import PROVISION_CALLBACK, PROVISION_RESUME_ACTION, PROVISION_RESUME_CALLBACK
 
-CALLBACK = "projectops_provision"
-RESUME_CALLBACK = "projectops_provision_resume"
-RESUME_ACTION = "projectops_provision_resume"
+CALLBACK = PROVISION_CALLBACK
+RESUME_CALLBACK = PROVISION_RESUME_CALLBACK
+RESUME_ACTION = PROVISION_RESUME_ACTION
 TARGET_BLOCK = "target"
 STEP_TITLES = ("Project", "Warehouse connection", "Environment", "Credentials")
 REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")

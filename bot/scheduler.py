@@ -22,13 +22,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks as bk
 from bot.audit import AuditEntry
-from bot.charts import storage_chart
 from bot.digest_store import DigestStore, Subscription
 from bot.digests import Digest, FanoutClients, build_digest, render_digest, size
 from bot.errors import UsageError
 from bot.pacing import ChannelPacer
+from bot.ui import blocks as bk
+from bot.ui.charts import storage_chart
 
 log = logging.getLogger("projectops.scheduler")
 

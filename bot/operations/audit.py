@@ -12,18 +12,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot import blocks as bk
 from bot.audit import OUTCOMES, AuditQuery
 from bot.errors import UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.parser import closest
 from bot.operations.registry import register
+from bot.ui import blocks as bk
+from bot.ui.ids import PAGE_ACTION
 
 AUDIT_USAGE = ("/projects audit [me|@user|<target>] [op <operation>] [succeeded|failed|refused] "
                "[since 2d|24h|2026-11-01] [until …] [last N] [page P]")
 EXPORT_USAGE = AUDIT_USAGE.replace("audit", "audit export", 1).replace(" [last N] [page P]", "")
-PAGE_ACTION = "projectops_rerun"
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(\|[^>]*)?>$")
 _RELATIVE = re.compile(r"^(\d+)([mhdw])$")
 EXPORT_LIMIT = 50_000

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from bot.errors import OpError
+from bot.ui.blocks import Rendered
 
 if TYPE_CHECKING:
     from bot.operations.context import OpContext
@@ -25,14 +26,6 @@ class Risk(StrEnum):
 
 class NoParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-@dataclass
-class Rendered:
-    """A Slack answer: fallback text plus Block Kit blocks."""
-
-    text: str
-    blocks: list[dict[str, Any]] = field(default_factory=list)
 
 
 Runner = Callable[["OpContext", Any], Awaitable[Any]]
@@ -63,6 +56,17 @@ class Operation:
     usage_text: str = ""
     #: For destructive operations: reads live what would be lost, shown before the confirmation.
     preview: Previewer | None = None
+    #: So destructive that the requester types the thing's name (the first positional) before it runs.
+    typed_confirmation: bool = False
+    #: Reports progress through `ctx.progress`: surfaces show a channel message updated in place.
+    live: bool = False
+    #: The same request repeated within the idempotency window (a retry, a double submit) runs once.
+    idempotent: bool = False
+    #: The Slack form that collects this operation's params (`create`, `edit`, `provision`): typed with no
+    #: arguments, the form opens instead of a usage error.
+    form: str = ""
+    #: The operation only feeds its form: its run reads the current values and surfaces open `form` with them.
+    opens_form: bool = False
 
     @property
     def qualified_name(self) -> str:

@@ -10,7 +10,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot import blocks as bk
 from bot.errors import OpError, UsageError
 from bot.operations.base import NoParams, Operation, Rendered, Risk
 from bot.operations.context import OpContext
@@ -18,6 +17,7 @@ from bot.operations.parser import closest, usage
 from bot.operations.registry import register
 from bot.policy import REQUIRED_ROLE
 from bot.settings import ROLE_ORDER
+from bot.ui import blocks as bk
 
 RISK_MARK = {Risk.READ: "", Risk.WRITE: " :pencil2:", Risk.DESTRUCTIVE: " :warning:"}
 

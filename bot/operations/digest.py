@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks as bk
 from bot.digest_store import KINDS, DigestStore, Subscription
 from bot.errors import NotFoundError, UsageError
 from bot.operations.base import Operation, Rendered, Risk
@@ -19,6 +18,7 @@ from bot.operations.context import OpContext
 from bot.operations.parser import closest
 from bot.operations.registry import register
 from bot.scheduler import SCHEDULE_HELP, DigestScheduler, is_schedule_start, parse_schedule, post_failure, utcnow
+from bot.ui import blocks as bk
 
 ADD_USAGE = ("/projects digest add <job-health|storage|all> [#channel] [<target>…] [--tz <zone>] "
              "[--threshold <percent>] <schedule>")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from bot.audit import AuditEntry
 from bot.errors import BackendError, NotFoundError, OpError, RefusedError
-from bot.operations.base import OpRequest, OpResult, Risk
+from bot.operations.base import Actor, OpRequest, OpResult, Risk
 from bot.operations.context import OpContext, Services
 from bot.operations.suggest import suggest_project
 from bot.redact import redact, scrub
@@ -36,6 +37,28 @@ def audit_entry(request: OpRequest) -> AuditEntry:
         confirmed_by=request.confirmed_by,
         approved_by=request.approved_by,
     )
+
+
+async def record_event(
+    services: Services,
+    actor: Actor,
+    event: str,
+    outcome: str,
+    detail: str = "",
+    *,
+    target: str = "",
+    params: dict[str, Any] | None = None,
+    risk: str = "read",
+    surface: str = "",
+    confirmed_by: str = "",
+) -> int:
+    """Audit what happens around operations but is not one (bad input, a cancelled confirmation, an approval
+    requested, refused, rejected or expired): one row, written here beside the choke point, never by a surface."""
+    entry = AuditEntry(
+        user=actor.user_id, team=actor.team_id, channel=actor.channel_id, surface=surface or actor.surface,
+        operation=event, target=target, params=redact(params or {}), risk=risk, confirmed_by=confirmed_by,
+    )
+    return await asyncio.to_thread(services.audit.record, entry, outcome, scrub(detail))
 
 
 async def destructive_gate(services: Services, request: OpRequest, target: Target | None) -> RefusedError | None:
@@ -87,7 +110,7 @@ async def execute(services: Services, request: OpRequest, timeout: float | None 
         audit_id = await asyncio.to_thread(services.audit.record, entry, "refused", str(error))
         return OpResult(request, audit_id, error=error)
 
-    if op.name.endswith(".create"):
+    if op.idempotent:
         earlier = await asyncio.to_thread(services.audit.recent_same, entry, IDEMPOTENCY_WINDOW_SECONDS)
         if earlier is not None:
             state = "is still running" if earlier["outcome"] == "started" else "already succeeded"

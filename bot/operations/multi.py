@@ -13,12 +13,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from bot import blocks as bk
 from bot.errors import OpError, UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.registry import register
 from bot.settings import Target
+from bot.ui import blocks as bk
 
 #: Longest one target may take before it is reported as not answering.
 TARGET_TIMEOUT_SECONDS = 20.0

@@ -7,13 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot import blocks as bk
 from bot.backends.phoenix import DEFAULT_PROJECT, PhoenixClient, PhoenixProject
 from bot.errors import UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.registry import register
-from bot.paging import PageParams, command_text, paged_rows
+from bot.ui import blocks as bk
+from bot.ui.paging import PageParams, command_text, paged_rows
 
 KIND = "phoenix"
 
@@ -134,6 +134,7 @@ def render_changed(view: PhoenixProjectView, ctx: OpContext) -> Rendered:
 
 register(Operation(
     name="project.create", summary="create a Phoenix project", params=CreateParams, risk=Risk.WRITE,
+    idempotent=True, form="create",
     run=run_create, render=render_changed, kind=KIND,
     examples=('/projects create phoenix my-proj --description "Support bot traces"',),
 ))
@@ -200,6 +201,7 @@ async def preview_delete(ctx: OpContext, params: DeleteParams) -> str:
 
 register(Operation(
     name="project.delete", summary="delete a Phoenix project and all its traces", params=DeleteParams,
+    typed_confirmation=True,
     risk=Risk.DESTRUCTIVE, run=run_delete, render=render_changed, kind=KIND, preview=preview_delete,
     examples=("/projects delete phoenix rag-eval", "/projects delete phoenix rag-eval --id UHJvamVjdDoz"),
 ))

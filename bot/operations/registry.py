@@ -20,6 +20,7 @@ OPERATION_MODULES = (
     "bot.operations.matillion",
     "bot.operations.multi",
     "bot.operations.digest",
+    "bot.operations.edit",
 )
 
 

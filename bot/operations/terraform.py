@@ -8,14 +8,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot import blocks as bk
 from bot.backends.terraform import MovedWorkspaces, TerraformClient, TerraformProject, TerraformWorkspace
 from bot.backends.terraform.client import UNSET
 from bot.errors import NotFoundError, UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.registry import register
-from bot.paging import PageParams, command_text, paged_rows
+from bot.ui import blocks as bk
+from bot.ui.paging import PageParams, command_text, paged_rows
 
 KIND = "terraform"
 MAX_LINES = 200
@@ -195,6 +195,7 @@ def render_changed(view: TerraformProjectView, ctx: OpContext) -> Rendered:
 
 register(Operation(
     name="project.create", summary="create an HCP Terraform project", params=CreateParams, risk=Risk.WRITE,
+    idempotent=True, form="create",
     run=run_create, render=render_changed, kind=KIND,
     examples=('/projects create terraform team-blue --description "Blue team" --auto-destroy 14d',),
 ))
@@ -255,6 +256,7 @@ async def preview_delete(ctx: OpContext, params: ProjectParams) -> str:
 
 register(Operation(
     name="project.delete", summary="delete an empty HCP Terraform project", params=ProjectParams,
+    typed_confirmation=True,
     risk=Risk.DESTRUCTIVE, run=run_delete, render=render_changed, kind=KIND, preview=preview_delete,
     examples=("/projects delete terraform sandbox-playground",),
 ))

@@ -57,7 +57,7 @@ def test_viewer_is_refused_without_a_prompt(bot: Bot, wipe: Operation) -> None:
     assert bot.audit.query(AuditQuery(operation="thing.wipe"))[0]["outcome"] == "refused"
 
 
-DELETE = stand_in("project.delete", "Deleted", verb="thing delete")
+DELETE = stand_in("project.delete", "Deleted", verb="thing delete", typed_confirmation=True)
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, cast
 
 from pydantic import BaseModel, ConfigDict
 
-from bot import blocks as bk
 from bot.operations.context import report_progress as report_progress  # shared; imported from here
+from bot.ui import blocks as bk
 
 if TYPE_CHECKING:
     from bot.backends.matillion import MatillionClient

@@ -8,7 +8,6 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from bot import blocks as bk
 from bot.backends.matillion import (
     DEPLOYMENT_TYPES,
     WAREHOUSES,
@@ -24,6 +23,7 @@ from bot.operations.context import OpContext
 from bot.operations.matillion.common import KIND, MatillionParams, client_of, line_sections, target_name
 from bot.operations.registry import register
 from bot.provisioning import Provisioning, store_for
+from bot.ui import blocks as bk
 
 
 def _enum(value: str, allowed: tuple[str, ...], what: str) -> str:
@@ -189,6 +189,7 @@ def render_create(c: Created, ctx: OpContext) -> Rendered:
 
 register(Operation(
     name="project.create", summary="create an empty Matillion project (Snowflake or Redshift)",
+    idempotent=True, form="create",
     params=ProjectCreateParams, risk=Risk.WRITE, run=run_create, render=render_create, kind=KIND,
     positional=("name", "warehouse"),
     usage_text="/projects create <target> <name> <snowflake|redshift> [--description <text>] "
@@ -226,6 +227,7 @@ def render_delete(c: Created, ctx: OpContext) -> Rendered:
 
 register(Operation(
     name="project.delete", summary="delete a Matillion project with its environments", params=ProjectParams,
+    typed_confirmation=True,
     risk=Risk.DESTRUCTIVE, run=run_delete, render=render_delete, kind=KIND, preview=preview_delete,
     examples=("/projects delete matillion old-sandbox",),
 ))

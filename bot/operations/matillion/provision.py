@@ -16,7 +16,6 @@ from typing import Any
 
 from pydantic import Field, SecretStr
 
-from bot import blocks as bk
 from bot.backends.matillion import (
     ACCESS_LEVELS,
     DEPLOYMENT_TYPES,
@@ -35,6 +34,7 @@ from bot.operations.parser import args_to_fields
 from bot.operations.registry import register
 from bot.provisioning import Provisioning, ProvisioningStore, store_for
 from bot.redact import is_secret_key, register_secret, scrub
+from bot.ui import blocks as bk
 
 log = logging.getLogger("projectops.matillion")
 
@@ -424,6 +424,7 @@ def parse_provision_args(args: list[str]) -> dict[str, Any]:
 
 PROVISION = register(Operation(
     name="project.provision", summary="set up a whole Matillion project: connection, environment, repository",
+    form="provision", live=True,
     params=ProvisionParams, risk=Risk.WRITE, run=run_provision, render=render_provision, kind=KIND,
     verb="provision", parse_args=parse_provision_args, positional=("name", "warehouse"),
     usage_text="/projects provision <target> <name> <snowflake|redshift> --environment <env> --agent <uuid> "

@@ -7,13 +7,13 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from bot import blocks as bk
 from bot.backends.polaris.models import Connection, ConnectionTest, Project
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.polaris import render as r
 from bot.operations.polaris.common import KIND, ProjectParams, project_of, target_name
 from bot.operations.registry import register
+from bot.ui import blocks as bk
 
 #: Connection types whose secrets (passwords, keys) would have to be typed into Slack: not offered here.
 SECRET_TYPES = ("kafka", "confluent", "confluent_schema_registry", "azure")
@@ -166,6 +166,7 @@ def render_created(result: ConnectionCreated, ctx: OpContext) -> Rendered:
 
 register(Operation(
     name="connection.create", summary="create an S3, Kinesis or push-streaming connection in a Polaris project",
+    idempotent=True,
     params=ConnectionCreateParams, risk=Risk.WRITE, run=run_create, render=render_created, kind=KIND,
     positional=("project", "name", "type"),
     examples=("/projects connection create polaris clickstream clicks-2025 s3 --bucket acme-clicks "

@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from bot import blocks as bk
 from bot.backends.polaris import PolarisClient
 from bot.backends.polaris.models import Job, JobLogEntry, JobMetrics, Project
 from bot.errors import NotFoundError, UsageError
@@ -18,6 +17,7 @@ from bot.operations.polaris import render as r
 from bot.operations.polaris.common import KIND, ProjectParams, project_of, target_name
 from bot.operations.polaris.tables import JobStarted, TableParams, parse_column, render_job_started
 from bot.operations.registry import register
+from bot.ui import blocks as bk
 
 Health = Literal["ok", "warn", "error"]
 Execution = Literal["pending", "running", "completed", "idle", "canceled", "failed", "suspended", "unknown"]
@@ -293,6 +293,7 @@ async def run_create(ctx: OpContext, params: JobCreateParams) -> JobStarted:
 
 register(Operation(
     name="job.create", summary="start a SQL or batch ingestion job in a Polaris project",
+    idempotent=True,
     params=JobCreateParams, risk=Risk.WRITE, run=run_create, render=render_job_started, kind=KIND,
     positional=("project", "type"),
     examples=(
@@ -399,6 +400,7 @@ async def preview_delete_data(ctx: OpContext, params: DeleteDataParams) -> str:
 
 register(Operation(
     name="job.delete-data", summary="delete rows of a Polaris table by time interval, or all of them",
+    typed_confirmation=True,
     params=DeleteDataParams, risk=Risk.DESTRUCTIVE, run=run_delete_data, render=render_job_started, kind=KIND,
     preview=preview_delete_data,
     examples=("/projects job delete-data polaris clickstream bot_traffic --interval 2024-02-01/2024-03-01",

@@ -8,7 +8,6 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from bot import blocks as bk
 from bot.backends.polaris.models import SETTLES_INTO, Job, Project, Table
 from bot.errors import UsageError
 from bot.operations.base import Operation, Rendered, Risk
@@ -24,7 +23,8 @@ from bot.operations.polaris.common import (
     target_name,
 )
 from bot.operations.registry import register
-from bot.paging import PageParams, command_text, paged_rows
+from bot.ui import blocks as bk
+from bot.ui.paging import PageParams, command_text, paged_rows
 
 REGIONS = (
     "us-east-1", "us-east-2", "eu-central-1", "eu-west-1", "us-west-2", "ap-northeast-2", "ap-south-1",
@@ -227,6 +227,7 @@ async def run_create(ctx: OpContext, params: ProjectCreateParams) -> ProjectChan
 
 register(Operation(
     name="project.create", summary="create a Polaris project (plan, region) and wait until it runs",
+    idempotent=True, live=True, form="create",
     params=ProjectCreateParams, risk=Risk.WRITE, run=run_create, render=render_change, kind=KIND,
     examples=("/projects create polaris web-analytics --plan starter --region eu-west-1",),
 ))
@@ -330,7 +331,7 @@ for _verb, _desired, _action, _risk, _summary in (
     register(Operation(
         name=f"project.{_verb}", summary=_summary, params=ProjectParams, risk=_risk,
         run=_state_op(_desired, _action), render=render_change, kind=KIND,
-        preview=_preview(_verb) if _risk is Risk.DESTRUCTIVE else None,
+        preview=_preview(_verb) if _risk is Risk.DESTRUCTIVE else None, live=True,
         examples=(f"/projects {_verb} polaris marketing-sandbox",),
     ))
 
@@ -343,6 +344,7 @@ async def run_delete(ctx: OpContext, params: ProjectParams) -> ProjectChange:
 
 register(Operation(
     name="project.delete", summary="delete a Polaris project with all its tables, jobs and connections",
+    typed_confirmation=True,
     params=ProjectParams, risk=Risk.DESTRUCTIVE, run=run_delete, render=render_change, kind=KIND,
     preview=_preview("delete"), examples=("/projects delete polaris marketing-sandbox",),
 ))

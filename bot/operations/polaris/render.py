@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot import blocks as bk
 from bot.backends.polaris.models import Job, Project, Table
+from bot.ui import blocks as bk
 
 #: Most list items shown in one message (each list stays well inside Slack's 50 blocks).
 MAX_ITEMS = 40

@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from bot import blocks as bk
 from bot.backends.polaris.models import Job, Project, Table
 from bot.errors import UsageError
 from bot.operations.base import Operation, Rendered, Risk
@@ -17,6 +16,7 @@ from bot.operations.parser import args_to_fields
 from bot.operations.polaris import render as r
 from bot.operations.polaris.common import KIND, ProjectParams, project_of, target_name
 from bot.operations.registry import register
+from bot.ui import blocks as bk
 
 Granularity = Literal["hour", "day", "month", "year", "all"]
 TimeResolution = Literal[
@@ -198,6 +198,7 @@ def render_changed(result: TableChanged, ctx: OpContext) -> Rendered:
 
 register(Operation(
     name="table.create", summary="create a detail or aggregate table in a Polaris project",
+    idempotent=True,
     params=TableCreateParams, risk=Risk.WRITE, run=run_create, render=render_changed, kind=KIND,
     examples=(
         "/projects table create polaris clickstream pageviews --column __time:timestamp --column page:string",
@@ -290,6 +291,7 @@ def render_job_started(result: JobStarted, ctx: OpContext) -> Rendered:
 
 register(Operation(
     name="table.drop", summary="drop a Polaris table and all its data (a drop_table job)",
+    typed_confirmation=True,
     params=TableParams, risk=Risk.DESTRUCTIVE, run=run_drop, render=render_job_started, kind=KIND,
     preview=preview_drop, examples=("/projects table drop polaris clickstream bot_traffic",),
 ))

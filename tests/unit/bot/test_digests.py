@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from bot.backends.polaris.models import Job, Project, Table
-from bot.charts import storage_chart
 from bot.digests import build_digest, classify, render_digest
 from bot.errors import BackendError
 from bot.settings import AppConfig, Target
+from bot.ui.charts import storage_chart
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 GB = 1_000_000_000

@@ -115,7 +115,7 @@ async def test_a_repeated_create_runs_once(services: Services) -> None:
         return "created"
 
     op = Operation(name="project.create", summary="create", params=Params, risk=Risk.WRITE, run=run,
-                   render=lambda v, c: Rendered(str(v)), kind="polaris")
+                   render=lambda v, c: Rendered(str(v)), kind="polaris", idempotent=True)
     first = await execute(services, request(op))
     again = await execute(services, request(op))
     assert first.ok and calls == ["p"]

@@ -81,7 +81,7 @@ def test_every_operation_is_registered_with_the_right_risk() -> None:
     ops = {op.name: op.risk for op in registry.all() if op.kind == "polaris"}
     destructive = {"project.pause", "project.stop", "project.delete", "table.drop", "job.cancel", "job.reset",
                    "job.delete-data", "connection.delete"}
-    write = {"project.create", "project.update", "project.resume", "table.create", "table.add-columns",
+    write = {"project.create", "project.update", "project.edit", "project.resume", "table.create", "table.add-columns",
              "job.create", "connection.create"}
     read = {"project.list", "project.show", "table.list", "table.show", "job.list", "job.show", "job.logs",
             "job.metrics", "connection.list", "connection.show", "connection.test"}

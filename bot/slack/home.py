@@ -1,52 +1,42 @@
-"""App Home: a per-user dashboard: targets and whether they answer, project counts, projects near their storage
+"""App Home: a per-user dashboard — targets and whether they answer, project counts, projects near their storage
 limit, unhealthy Polaris jobs, the user's recent actions and the approvals waiting on them."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot import blocks as bk
 from bot.audit import AuditQuery
-from bot.operations.base import Actor, OpRequest
+from bot.operations.base import Actor
 from bot.operations.context import Services
-from bot.operations.executor import execute
+from bot.slack.runner import read_value
+from bot.ui import blocks as bk
+from bot.ui.ids import CREATE_BUTTON
 
-log = logging.getLogger("projectops.home")
-
-NEAR_FULL = 0.8  # share of max storage from which a project is listed as near its limit
 MAX_JOB_PROJECTS = 10  # Polaris projects whose unhealthy jobs are read for the dashboard
 MAX_LINES = 15
 HOME_TIMEOUT = 8.0
 
 
-async def _run(services: Services, actor: Actor, name: str, kind: str | None, target: str | None,
-               params: dict[str, Any] | None = None) -> Any:
-    """One READ operation through the choke point; None when it is missing, refused or failed."""
-    op = services.registry.get(name, kind)
-    if op is None:
-        return None
-    request = OpRequest(operation=op, actor=actor, params=op.params.model_validate(params or {}), target=target)
-    result = await execute(services, request, timeout=HOME_TIMEOUT)
-    return result.value if result.ok else None
+def near_full_share(services: Services) -> float:
+    """The storage share from which a project is listed as near its limit: the digests' flag threshold."""
+    return services.config.digests.flag_percent / 100
 
 
 async def _polaris(services: Services, actor: Actor, target: str) -> tuple[list[str], list[str]]:
     """Lines for projects near their storage limit, and for unhealthy jobs, on one Polaris target."""
-    listing = await _run(services, actor, "project.list", "polaris", target)
+    listing = await read_value(services, actor, "project.list", "polaris", target, timeout=HOME_TIMEOUT)
     projects = getattr(listing, "projects", None) or []
+    threshold = near_full_share(services)
     near = []
     for p in projects:
         used, most = p.status.current_bytes or 0, p.status.max_bytes or 0
-        if most and used / most >= NEAR_FULL:
+        if most and used / most >= threshold:
             near.append(f"• *{p.name}* on `{target}`: {used / most:.0%} of its storage")
     running = [p for p in projects if p.state == "running"][:MAX_JOB_PROJECTS]
-    found = await asyncio.gather(*(_run(services, actor, "job.list", "polaris", target,
-                                        {"project": p.name, "health": ["warn", "error"], "limit": 5})
+    found = await asyncio.gather(*(read_value(services, actor, "job.list", "polaris", target,
+                                              {"project": p.name, "health": ["warn", "error"], "limit": 5},
+                                              timeout=HOME_TIMEOUT)
                                    for p in running))
     jobs = []
     for p, listed in zip(running, found, strict=True):
@@ -57,11 +47,8 @@ async def _polaris(services: Services, actor: Actor, target: str) -> tuple[list[
 
 
 async def _approvals(services: Services, user_id: str) -> list[str]:
-    store = services.approvals
-    if store is None:
-        return []
     lines = []
-    for a in await asyncio.to_thread(store.pending_for, 20):
+    for a in await asyncio.to_thread(services.approvals.pending_for, 20):
         target = services.config.target(a.target) if a.target else None
         if a.requester != user_id and await services.policy.can_approve(user_id, target):
             lines.append(f"• <@{a.requester}> asks `/projects {bk.clip(a.command, 200)}`"
@@ -69,13 +56,18 @@ async def _approvals(services: Services, user_id: str) -> list[str]:
     return lines
 
 
+def _listing(title: str, lines: list[str], empty: str) -> list[dict[str, Any]]:
+    more = f"\n…and {len(lines) - MAX_LINES} more" if len(lines) > MAX_LINES else ""
+    return [bk.section(f"*{title}*\n" + ("\n".join(lines[:MAX_LINES]) + more if lines else empty)), bk.divider()]
+
+
 async def home_view(services: Services, user_id: str) -> dict[str, Any]:
     actor = Actor(user_id=user_id, surface="home")
     polaris_targets = [t.name for t in services.config.targets.values() if t.kind == "polaris"]
     role, statuses, listings, approvals, rows, *polaris = await asyncio.gather(
         services.policy.role_of(user_id),
-        _run(services, actor, "targets", None, None),
-        _run(services, actor, "project.list", None, None),
+        read_value(services, actor, "targets", None, None, timeout=HOME_TIMEOUT),
+        read_value(services, actor, "project.list", None, None, timeout=HOME_TIMEOUT),
         _approvals(services, user_id),
         asyncio.to_thread(services.audit.query, AuditQuery(user=user_id, limit=60)),
         *(_polaris(services, actor, t) for t in polaris_targets),
@@ -90,33 +82,17 @@ async def home_view(services: Services, user_id: str) -> dict[str, Any]:
     near = [line for n, _ in polaris for line in n]
     jobs = [line for _, j in polaris for line in j]
     mine = [r for r in rows if r.get("surface") != "home"][:10]
-
-    def listing(title: str, lines: list[str], empty: str) -> list[dict[str, Any]]:
-        more = f"\n…and {len(lines) - MAX_LINES} more" if len(lines) > MAX_LINES else ""
-        return [bk.section(f"*{title}*\n" + ("\n".join(lines[:MAX_LINES]) + more if lines else empty)),
-                bk.divider()]
-
     blocks: list[dict[str, Any]] = [
         bk.header("projectops"),
         bk.section(f"You are *{role}*. Type `/projects help` in any channel for what you can do."),
-        bk.actions(bk.button("Create a project", "projectops_open_create", style="primary"),
-                   block_id="home_actions"),
+        bk.actions(bk.button("Create a project", CREATE_BUTTON, style="primary"), block_id="home_actions"),
         bk.divider(),
-        *listing("Pending approvals waiting on you", approvals, "None."),
-        *listing("Targets", target_lines, "No targets configured yet."),
-        *listing("Projects near their storage limit", near, "None."),
-        *listing("Unhealthy Polaris jobs", jobs, "None."),
+        *_listing("Pending approvals waiting on you", approvals, "None."),
+        *_listing("Targets", target_lines, "No targets configured yet."),
+        *_listing("Projects near their storage limit", near, "None."),
+        *_listing("Unhealthy Polaris jobs", jobs, "None."),
     ]
     recent = [f"• {r['at'][:16].replace('T', ' ')}Z `{r['operation']}`"
               + (f" on `{r['target']}`" if r["target"] else "") + f" — {r['outcome']}" for r in mine]
-    blocks += listing("Your recent actions", recent, "Nothing yet.")[:1]
+    blocks += _listing("Your recent actions", recent, "Nothing yet.")[:1]
     return {"type": "home", "blocks": blocks[: bk.MAX_VIEW_BLOCKS]}
-
-
-def register(app: AsyncApp, services: Services) -> None:
-    @app.event("app_home_opened")
-    async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        user_id = event.get("user", "")
-        await client.views_publish(user_id=user_id, view=await home_view(services, user_id))

@@ -9,11 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bot import blocks as bk
+from bot.ui import blocks as bk
+from bot.ui.ids import PAGE_ACTION, ROW_ACTION
 
 PAGE_SIZE = 10
-PAGE_ACTION = "projectops_rerun"  # handlers/actions.py reruns the command text a button carries
-ROW_ACTION = "projectops_row"  # handlers/actions.py runs the command text an overflow option carries
 OPTION_VALUE_MAX = 150
 
 

@@ -1,6 +1,6 @@
 """Type-ahead filtering of external-select options."""
 
-from handlers.options import filter_names
+from bot.slack.pickers import filter_names
 
 
 def test_substring_matches_come_first_then_close_names() -> None:

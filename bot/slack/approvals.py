@@ -1,0 +1,213 @@
+"""Two-person approval: the request message, approve / reject, expiry, and the result in its thread.
+
+The states (pending → approved → done | failed; pending → rejected | expired) live in the store; each
+decision is one atomic transition there, so a double click, fifty approvers or a retry decide once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.approvals import APPROVED, DONE, EXPIRED, FAILED, PENDING, REJECTED, Approval
+from bot.errors import UsageError
+from bot.operations.base import Actor, OpRequest, Rendered
+from bot.operations.context import Services
+from bot.operations.executor import execute, record_event
+from bot.operations.parser import ParsedCommand
+from bot.slack.replies import render_result
+from bot.slack.runner import parse_or_usage
+from bot.ui import blocks as bk
+from bot.ui.ids import APPROVE_ACTION, REJECT_ACTION
+
+log = logging.getLogger("projectops.approvals")
+
+SWEEP_SECONDS = 30.0
+
+
+def when(ts: float) -> str:
+    return f"<!date^{int(ts)}^{{date_short_pretty}} {{time}}|{datetime.fromtimestamp(ts, UTC):%Y-%m-%d %H:%M} UTC>"
+
+
+def approval_blocks(a: Approval, outcome: str = "") -> list[dict[str, Any]]:
+    """The approval message: who asks for what and what it destroys; buttons while pending."""
+    lines = [f":lock: *Approval needed* — <@{a.requester}> asks to run", f"`/projects {a.command}`"]
+    blocks = [bk.section("\n".join(lines))]
+    if a.impact:
+        blocks.append(bk.section(a.impact))
+    if a.status == PENDING and not outcome:
+        blocks.append(bk.actions(
+            bk.button("Approve", APPROVE_ACTION, value=a.id, style="primary"),
+            bk.button("Reject", REJECT_ACTION, value=a.id, style="danger"),
+            block_id=f"approval_{a.id}",
+        ))
+        blocks.append(bk.context(f"An admin other than <@{a.requester}> may decide. Expires {when(a.expires_at)}."))
+    else:
+        blocks.append(bk.context(outcome))
+    return blocks
+
+
+def _event_params(approval: Approval) -> dict[str, Any]:
+    return {"command": approval.command, "approval": approval.id}
+
+
+async def request_approval(
+    services: Services, parsed: ParsedCommand, text: str, actor: Actor, impact: str
+) -> Rendered:
+    """Store the request, post the approval message, and say where it went."""
+    config = services.config.approvals
+    channel = config.channel or actor.channel_id
+    approval = await asyncio.to_thread(
+        services.approvals.create, operation=parsed.operation.qualified_name, command=text.strip(),
+        target=parsed.target.name if parsed.target else "", requester=actor.user_id, team=actor.team_id,
+        channel=channel, request_channel=actor.channel_id, impact=impact, ttl_seconds=config.expire_minutes * 60,
+    )
+    await services.pacer.turn(channel)
+    posted = await services.slack.chat_postMessage(
+        channel=channel, text=f"Approval needed: /projects {approval.command}", blocks=approval_blocks(approval)
+    )
+    await asyncio.to_thread(services.approvals.set_message, approval.id, posted["ts"])
+    await record_event(services, actor, "approval.request", "succeeded", target=approval.target,
+                       params=_event_params(approval), risk="destructive", surface="button",
+                       confirmed_by=actor.user_id)
+    approvers = await services.policy.approvers(parsed.target)
+    who = ", ".join(f"<@{u}>" for u in approvers if u != actor.user_id and u[:1] in "UW")[:500]
+    return Rendered(
+        text="Sent for approval.",
+        blocks=[bk.section(f":hourglass_flowing_sand: `/projects {approval.command}` needs a second person. "
+                           f"I posted the request in <#{channel}>" + (f" for {who}" if who else "") + "."),
+                bk.context(f"It expires {when(approval.expires_at)}.")],
+    )
+
+
+def requester_of(approval: Approval) -> Actor:
+    return Actor(user_id=approval.requester, team_id=approval.team, channel_id=approval.request_channel,
+                 surface="button")
+
+
+async def run_approved(services: Services, approval: Approval, approver: str) -> tuple[bool, Rendered]:
+    """Run the stored command as the requester, approved by `approver`."""
+    parsed = parse_or_usage(services, approval.command)
+    if isinstance(parsed, UsageError):
+        return False, Rendered(text=parsed.message, blocks=[bk.section(f":x: {parsed.message}")])
+    request = OpRequest(operation=parsed.operation, actor=requester_of(approval), params=parsed.params,
+                        target=parsed.target.name if parsed.target else None,
+                        confirmed_by=approval.requester, approved_by=approver)
+    result = await execute(services, request)
+    return result.ok, render_result(services, result)
+
+
+async def update_message(services: Services, approval: Approval, outcome: str) -> None:
+    if not approval.message_ts:
+        return
+    await services.slack.chat_update(channel=approval.channel, ts=approval.message_ts,
+                                     text=f"/projects {approval.command}: {outcome}",
+                                     blocks=approval_blocks(approval, outcome))
+
+
+async def expire_due(services: Services) -> int:
+    """Mark overdue requests expired and say so on their messages."""
+    expired = await asyncio.to_thread(services.approvals.expire_due)
+    for approval in expired:
+        try:
+            await update_message(services, approval, f":alarm_clock: Expired {when(approval.expires_at)}; "
+                                                      "nothing was run.")
+        except Exception:
+            log.warning("could not mark approval %s expired in Slack", approval.id)
+    return len(expired)
+
+
+async def sweep_forever(services: Services) -> None:
+    """Expire overdue requests every `SWEEP_SECONDS` (a background duty of the running app)."""
+    while True:
+        await asyncio.sleep(SWEEP_SECONDS)
+        try:
+            await expire_due(services)
+        except Exception:
+            log.exception("approval expiry sweep failed")
+
+
+def _ephemeral(text: str) -> dict[str, Any]:
+    return {"response_type": "ephemeral", "replace_original": False, "text": text}
+
+
+async def _already_decided(services: Services, approval: Approval) -> dict[str, Any]:
+    if approval.expired or approval.status == EXPIRED:
+        await expire_due(services)
+        return _ephemeral("This request expired; nothing was run. Ask again if it is still needed.")
+    who = f" by <@{approval.decided_by}>" if approval.decided_by else ""
+    return _ephemeral(f"This request was already decided{who} ({approval.status}).")
+
+
+async def _refuse(services: Services, approval: Approval, actor: Actor, text: str) -> dict[str, Any]:
+    await record_event(services, Actor(user_id=actor.user_id, channel_id=approval.channel, surface="button"),
+                       "approval.decide", "refused", text, target=approval.target, params=_event_params(approval),
+                       risk="destructive")
+    return _ephemeral(text)
+
+
+async def _load(services: Services, approval_id: Any) -> Approval | None:
+    if not isinstance(approval_id, str) or not approval_id:
+        return None
+    return await asyncio.to_thread(services.approvals.get, approval_id)
+
+
+async def approve(services: Services, actor: Actor, approval_id: Any, respond: Any) -> None:
+    """An Approve click: only another admin, only while pending, once; then run it and post the result."""
+    user = actor.user_id
+    approval = await _load(services, approval_id)
+    if approval is None:
+        await respond(**_ephemeral("I have no record of that request."))
+        return
+    if approval.status != PENDING or approval.expired:
+        await respond(**await _already_decided(services, approval))
+        return
+    if user == approval.requester:
+        await respond(**await _refuse(services, approval, actor,
+                                      "You cannot approve your own request; another admin must."))
+        return
+    target = services.config.target(approval.target) if approval.target else None
+    if not await services.policy.can_approve(user, target):
+        await respond(**await _refuse(services, approval, actor, "Only an admin may approve this request."))
+        return
+    if not await asyncio.to_thread(services.approvals.decide, approval.id, APPROVED, user):
+        await respond(**await _already_decided(services, await _load(services, approval.id) or approval))
+        return
+    approval.status, approval.decided_by = APPROVED, user
+    await update_message(services, approval, f":white_check_mark: Approved by <@{user}> {when(time.time())} — "
+                                             "running…")
+    ok, rendered = await run_approved(services, approval, user)
+    await services.pacer.turn(approval.channel)
+    await services.slack.chat_postMessage(channel=approval.channel, thread_ts=approval.message_ts,
+                                          text=rendered.text, blocks=rendered.blocks)
+    mark = ":white_check_mark: done" if ok else ":x: failed (see thread)"
+    await asyncio.to_thread(services.approvals.finish, approval.id, DONE if ok else FAILED, rendered.text[:500])
+    await update_message(services, approval, f"Approved by <@{user}> {when(time.time())} — {mark}")
+
+
+async def reject(services: Services, actor: Actor, approval_id: Any, respond: Any) -> None:
+    """A Reject click: an admin, or the requester withdrawing it; nothing runs."""
+    user = actor.user_id
+    approval = await _load(services, approval_id)
+    if approval is None:
+        return
+    if approval.status != PENDING or approval.expired:
+        await respond(**await _already_decided(services, approval))
+        return
+    target = services.config.target(approval.target) if approval.target else None
+    if user != approval.requester and not await services.policy.can_approve(user, target):
+        await respond(**await _refuse(services, approval, actor,
+                                      "Only an admin (or the requester, to withdraw it) may reject this."))
+        return
+    if not await asyncio.to_thread(services.approvals.decide, approval.id, REJECTED, user):
+        await respond(**await _already_decided(services, await _load(services, approval.id) or approval))
+        return
+    await record_event(services, requester_of(approval), approval.operation, "refused", f"rejected by {user}",
+                       target=approval.target, params=_event_params(approval), risk="destructive",
+                       confirmed_by=approval.requester)
+    approval.status = REJECTED
+    await update_message(services, approval, f":no_entry: Rejected by <@{user}> {when(time.time())}; "
+                                             "nothing was run.")
