@@ -17,7 +17,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.approvals import ApprovalStore
@@ -31,6 +31,7 @@ from bot.redact import register_secret
 from bot.scheduler import start_scheduler
 from bot.settings import AppConfig, Env
 from bot.slack.approvals import sweep_forever
+from bot.slack.edge import malformed
 from bot.slack.middleware import middleware_for
 from handlers import register_listeners
 
@@ -120,6 +121,9 @@ def http_app(project: ProjectOps) -> Starlette:
     handler = AsyncSlackRequestHandler(project.bolt)
 
     async def slack_events(request: Request) -> Response:
+        refused = malformed(await request.body(), request.headers)
+        if refused is not None:
+            return PlainTextResponse(refused[1], status_code=refused[0])
         return await handler.handle(request)
 
     async def healthz(request: Request) -> Response:
