@@ -20,11 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.approvals import ApprovalStore
-from bot.audit import AuditLog
 from bot.backends.base import ClientPool
 from bot.operations.context import Services
-from bot.operations.registry import load_operations
+from bot.operations.loader import load_operations
+from bot.operations.registry import Registry
 from bot.pacing import ChannelPacer
 from bot.policy import Policy
 from bot.redact import register_secret
@@ -33,6 +32,7 @@ from bot.settings import AppConfig, Env
 from bot.slack.approvals import sweep_forever
 from bot.slack.edge import malformed
 from bot.slack.middleware import middleware_for
+from bot.store import Store
 from handlers import register_listeners
 
 log = logging.getLogger("projectops")
@@ -64,7 +64,8 @@ def slack_client(env: Env) -> AsyncWebClient:
     )
 
 
-def build(env: Env, config: AppConfig, *, audit: AuditLog | None = None) -> ProjectOps:
+def build(env: Env, config: AppConfig, *, store: Store | None = None,
+          registry: Registry | None = None) -> ProjectOps:
     """Everything the Slack app needs, wired together (no network calls here)."""
     if env.slack_signing_secret is None:
         raise StartupError("SLACK_SIGNING_SECRET is not set: copy it from your Slack app's Basic Information.")
@@ -79,16 +80,15 @@ def build(env: Env, config: AppConfig, *, audit: AuditLog | None = None) -> Proj
         response = await client.usergroups_users_list(usergroup=group_id)
         return list(response.get("users") or [])
 
-    audit = audit or AuditLog(env.projectops_db)
+    store = store or Store.open(env.projectops_db)
     services = Services(
         config=config,
-        audit=audit,
-        approvals=ApprovalStore(audit),
-        registry=load_operations(),
+        store=store,
+        registry=registry if registry is not None else load_operations(),
         policy=Policy(config, resolve_group=usergroup_members),
         clients=ClientPool(),
         slack=client,
-        pacer=ChannelPacer(db=audit.db, lock=audit.lock),  # shared by every process using this database
+        pacer=ChannelPacer(slots=store.pacing),  # shared by every process using this database
     )
     bolt = AsyncApp(
         client=client,

@@ -110,12 +110,16 @@ def config_check() -> None:
 @audit_cli.command("verify")
 def audit_verify() -> None:
     """Check the audit log's hash chain: exit 1 and list every row that was changed or removed."""
-    from bot.audit import AuditLog
+    from bot.store import Store
 
     env = Env()
     if not env.projectops_db.exists():
         fail(f"no audit database at {env.projectops_db} (set PROJECTOPS_DB)")
-    report = AuditLog(env.projectops_db).verify()
+    store = Store.open(env.projectops_db)
+    try:
+        report = store.audit.verify()
+    finally:
+        store.close()
     for problem in report.problems:
         typer.echo(f"TAMPERED: {problem}")
     if not report.ok:

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 from bot.backends.transport import PooledTransport
 from bot.errors import OpError
-from bot.operations.base import Rendered
 from bot.ui import blocks as bk
+from bot.ui.blocks import Rendered
 from bot.ui.paging import OPTION_VALUE_MAX, overflow_menu
 
 T = TypeVar("T")

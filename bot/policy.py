@@ -9,9 +9,23 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from bot.operations.base import Operation, Risk
+from bot.risk import Risk
 from bot.settings import ROLE_ORDER, AppConfig, Target
+
+
+class Operation(Protocol):
+    """What policy needs to know of an operation (`bot.operations.base.Operation` has it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def risk(self) -> Risk: ...
+    @property
+    def qualified_name(self) -> str: ...
+    @property
+    def command(self) -> str: ...
 
 #: The least role that may *request* an operation. Operators request destructive work; an admin
 #: must approve it (see `needs_approval`).

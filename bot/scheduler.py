@@ -22,11 +22,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
 
-from bot.audit import AuditEntry
-from bot.digest_store import DigestStore, Subscription
 from bot.digests import Digest, FanoutClients, build_digest, render_digest, size
 from bot.errors import UsageError
 from bot.pacing import ChannelPacer
+from bot.store.audit import AuditEntry
+from bot.store.digests import Subscription
 from bot.ui import blocks as bk
 from bot.ui.charts import storage_chart
 
@@ -195,7 +195,7 @@ class DigestScheduler:
         self.tick_seconds = tick_seconds
         self.limits = services.config.digests
         self.alert_every = alert_every or timedelta(minutes=self.limits.alert_check_minutes)
-        self.store = DigestStore.for_services(services)
+        self.store = services.store.digests
         self.poster = ChannelPoster(services.slack, services.pacer)
         self.clients = FanoutClients(services)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
@@ -292,7 +292,7 @@ class DigestScheduler:
         One look at the back ends serves every subscription: it covers the union of their targets and kinds,
         and each subscription takes the conditions about its own."""
         now = now or self.clock()
-        subs = self.store.list()
+        subs = self.store.subscriptions()
         if not subs:
             return 0
         kinds = set().union(*(sub.kinds for sub in subs))

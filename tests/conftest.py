@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from rig import Bot, running_bot
+from rig import Bot, InprocBot, WireLog, running_bot, running_inproc_bot
 
+from bot.operations.loader import load_operations
+from bot.operations.registry import Registry
 from sandbox.backends.server import create_emulators_app, demo_config, emulator_apps
 from sandbox.serving import ServerHandle, serve_in_thread
 from sandbox.slack import SlackEmulator
@@ -32,8 +35,13 @@ def slack(slack_server) -> Iterator[SlackEmulator]:
 
 
 @pytest.fixture(scope="session")
-def backends_server() -> Iterator[ServerHandle]:
-    handle = serve_in_thread(create_emulators_app("demo"))
+def backend_wire_log() -> WireLog:
+    return WireLog(create_emulators_app("demo"))
+
+
+@pytest.fixture(scope="session")
+def backends_server(backend_wire_log: WireLog) -> Iterator[ServerHandle]:
+    handle = serve_in_thread(backend_wire_log)
     yield handle
     handle.stop()
 
@@ -49,22 +57,93 @@ def backends(backends_server: ServerHandle) -> Iterator[str]:
 
 
 @pytest.fixture
+def backend_calls(backends: str, backend_wire_log: WireLog) -> WireLog:
+    """What reached the back-end emulators in this test: `backend_calls.calls("DELETE", "/phoenix/")`."""
+    backend_wire_log.clear()
+    return backend_wire_log
+
+
+@pytest.fixture
 def demo_config_dict(backends: str) -> dict:
     return demo_config(backends, sorted(emulator_apps("empty")))
 
 
 @pytest.fixture
-def bot(slack: SlackEmulator, demo_config_dict: dict, tmp_path: Path) -> Iterator[Bot]:
+def registry() -> Registry:
+    """This test's operations: every app the test builds offers these; stand-ins are added here."""
+    return load_operations()
+
+
+@pytest.fixture
+def bot(slack: SlackEmulator, demo_config_dict: dict, tmp_path: Path, registry: Registry) -> Iterator[Bot]:
     """projectops in HTTP mode, configured with one target per emulated back end and the demo roles."""
-    with running_bot(slack, demo_config_dict, tmp_path) as running:
+    with running_bot(slack, demo_config_dict, tmp_path, registry) as running:
         yield running
 
 
 @pytest.fixture
-def make_bot(slack: SlackEmulator, tmp_path: Path):
+def make_bot(slack: SlackEmulator, tmp_path: Path, registry: Registry):
     """Start projectops with a config of the test's choosing: `with make_bot(config) as bot: ...`."""
 
     def factory(config: dict):
-        return running_bot(slack, config, tmp_path)
+        return running_bot(slack, config, tmp_path, registry)
 
     return factory
+
+
+@pytest.fixture
+def inproc_bot(slack: SlackEmulator, demo_config_dict: dict, tmp_path: Path,
+               registry: Registry) -> Iterator[InprocBot]:
+    """`bot`'s twin without a server: signed requests go to Bolt's `async_dispatch` on the app's own loop."""
+    with running_inproc_bot(slack, demo_config_dict, tmp_path, registry) as running:
+        yield running
+
+
+@pytest.fixture
+def make_inproc_bot(slack: SlackEmulator, tmp_path: Path, registry: Registry):
+    """`make_bot`'s twin in process: `with make_inproc_bot(config) as bot: ...`."""
+
+    def factory(config: dict):
+        return running_inproc_bot(slack, config, tmp_path, registry)
+
+    return factory
+
+
+@pytest.fixture
+def make_services(tmp_path: Path, registry: Registry):
+    """Services for unit tests, wired as `bot.app.build` wires them but with no Slack app and no network:
+
+        services = make_services({"targets": {...}, "roles": {...}})        # a config dict (or an AppConfig)
+        services = make_services(config, environ={"KEY": "v"}, clients={"pol": fake_client},
+                                 registry=Registry(), slack=FakeSlack(), db="other.db")
+
+    The database is a file in tmp_path (`db`, one per name), the registry the test's `registry` unless given,
+    `clients` a ClientPool (a dict of target name → client is registered into a new one), `store` a Store on that
+    file. Databases are closed at teardown; back-end clients are the test's to close (they are async).
+    """
+    from bot.backends.base import ClientPool
+    from bot.operations.context import Services
+    from bot.policy import Policy
+    from bot.settings import AppConfig, parse_config
+    from bot.store import Store
+
+    test_registry = registry
+    opened: list[Any] = []
+
+    def factory(config: dict[str, Any] | AppConfig, *, environ: dict[str, str] | None = None,
+                registry: Any = None, clients: dict[str, Any] | ClientPool | None = None, slack: Any = None,
+                db: str = "services.db") -> Services:
+        if not isinstance(config, AppConfig):
+            config = parse_config(config, "c.yml", environ or {})
+        pool = clients if isinstance(clients, ClientPool) else ClientPool()
+        for name, client in (clients or {}).items() if isinstance(clients, dict) else ():
+            pool.register(name, client)
+        store = Store.open(tmp_path / db)
+        opened.append(store)
+        return Services(config=config, store=store,
+                        registry=registry if registry is not None else test_registry,
+                        policy=Policy(config), clients=pool, slack=slack)
+
+    yield factory
+    for store in opened:
+        store.close()

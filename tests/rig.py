@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,8 +14,10 @@ from typing import Any
 
 import httpx
 import yaml
+from slack_bolt.async_app import AsyncBoltRequest
 
-from bot.app import ProjectOps, build, http_app
+from bot.app import ProjectOps, build, http_app, start_background, stop_background
+from bot.operations.registry import Registry
 from bot.settings import Env, load_config
 from sandbox.serving import ServerHandle, serve_in_thread
 from sandbox.slack import SlackEmulator, SlackRequestBuilder
@@ -34,6 +39,10 @@ class Bot:
     @property
     def audit(self):
         return self.project.services.audit
+
+    @property
+    def store(self):
+        return self.project.services.store
 
     def post(self, signed) -> httpx.Response:
         return self.http.post(f"{self.url}/slack/events", content=signed.body, headers=signed.headers)
@@ -153,7 +162,8 @@ def message_text(payload: dict[str, Any]) -> str:
 
 
 @contextmanager
-def running_bot(slack: SlackEmulator, config: dict[str, Any], workdir: Path) -> Iterator[Bot]:
+def running_bot(slack: SlackEmulator, config: dict[str, Any], workdir: Path,
+                registry: Registry | None = None) -> Iterator[Bot]:
     config_path = workdir / "config.yml"
     config_path.write_text(yaml.safe_dump(config))
     env = Env(
@@ -163,7 +173,7 @@ def running_bot(slack: SlackEmulator, config: dict[str, Any], workdir: Path) -> 
         projectops_config=config_path,
         projectops_db=workdir / "projectops.db",
     )
-    project = build(env, load_config(config_path, environ={}))
+    project = build(env, load_config(config_path, environ={}), registry=registry)
     server: ServerHandle = serve_in_thread(http_app(project))
     builder = SlackRequestBuilder(SIGNING_SECRET, response_url_base=slack.response_url_base)
     if hasattr(builder, "attach"):
@@ -174,4 +184,139 @@ def running_bot(slack: SlackEmulator, config: dict[str, Any], workdir: Path) -> 
     finally:
         bot.http.close()
         server.stop()
-        project.services.audit.close()
+        project.services.store.close()
+
+
+# -- in process ------------------------------------------------------------------------------------------------
+# The same app and the same signed bytes, handed to Bolt's `async_dispatch` instead of uvicorn: Bolt's request
+# verification still checks every signature, and the app's loop (listeners, lazy work, the approval sweeper and
+# the scheduler) runs in a background thread, so sync tests drive it exactly like the HTTP `Bot`.
+
+
+class AppLoop:
+    """An asyncio event loop running forever in a daemon thread; `call` runs a coroutine on it and waits."""
+
+    def __init__(self, name: str = "projectops-inproc") -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def call(self, coroutine: Any, timeout: float | None = 10.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        """Cancel whatever still runs (listener tasks Bolt left after the ack), then stop and close the loop."""
+
+        async def cancel_the_rest() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.wait(tasks, timeout=5)
+            await self.loop.shutdown_asyncgens()
+
+        if self.loop.is_running():
+            with contextlib.suppress(Exception):
+                self.call(cancel_the_rest(), timeout=10)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=10)
+        if not self.loop.is_running():
+            self.loop.close()
+
+
+@dataclass
+class InprocBot(Bot):
+    """`Bot`'s interface without a server: each signed request goes through `AsyncApp.async_dispatch`."""
+
+    app_loop: AppLoop | None = None
+
+    def post(self, signed) -> httpx.Response:
+        assert self.app_loop is not None
+        request = AsyncBoltRequest(body=signed.body.decode(), headers=dict(signed.headers))
+        response = self.app_loop.call(self.project.bolt.async_dispatch(request))
+        return httpx.Response(
+            response.status,
+            headers=[(k, v) for k, values in response.headers.items() for v in values],
+            content=(response.body or "").encode(),
+            request=httpx.Request("POST", f"{self.url}/slack/events"),
+        )
+
+    def on_app_loop(self, coroutine: Any, timeout: float | None = 20.0) -> Any:
+        """Run `coroutine` on the app's own loop (where its HTTP clients and background duties live)."""
+        assert self.app_loop is not None
+        return self.app_loop.call(coroutine, timeout)
+
+
+def build_project(slack: SlackEmulator, config: dict[str, Any], workdir: Path,
+                  registry: Registry | None = None) -> ProjectOps:
+    """The real app, as `projectops run` builds it: config file on disk, SQLite in `workdir`, Slack emulated."""
+    config_path = workdir / "config.yml"
+    config_path.write_text(yaml.safe_dump(config))
+    env = Env(
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        projectops_config=config_path,
+        projectops_db=workdir / "projectops.db",
+    )
+    return build(env, load_config(config_path, environ={}), registry=registry)
+
+
+def close_project_store(project: ProjectOps) -> None:
+    project.services.store.close()
+
+
+@contextmanager
+def running_inproc_bot(slack: SlackEmulator, config: dict[str, Any], workdir: Path,
+                       registry: Registry | None = None) -> Iterator[InprocBot]:
+    """projectops in process: `start_background` on its own loop, requests dispatched to Bolt directly."""
+    project = build_project(slack, config, workdir, registry)
+    app_loop = AppLoop()
+    builder = SlackRequestBuilder(SIGNING_SECRET, response_url_base=slack.response_url_base)
+    if hasattr(builder, "attach"):
+        builder.attach(slack)
+    bot = InprocBot(url="http://inproc.invalid", project=project, slack=slack, requests=builder, app_loop=app_loop)
+
+    async def start() -> list[asyncio.Task]:
+        return start_background(project)
+
+    background = app_loop.call(start())
+    try:
+        yield bot
+    finally:
+        try:
+            app_loop.call(stop_background(project, background), timeout=20)
+        finally:
+            app_loop.close()
+            bot.http.close()
+            close_project_store(project)
+
+
+class WireLog:
+    """ASGI middleware that records each request reaching the wrapped app as (method, path): what really went
+    over the wire to the back-end emulators. Control paths (`/<kind>/_admin`, `/_faults`) are left out."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+        self.requests: list[tuple[str, str]] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and "/_" not in scope["path"]:
+            with self.lock:
+                self.requests.append((scope["method"], scope["path"]))
+        await self.app(scope, receive, send)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.requests.clear()
+
+    def calls(self, method: str | None = None, path_prefix: str = "") -> list[tuple[str, str]]:
+        """Recorded requests, oldest first, filtered by method and path prefix (e.g. "/phoenix/v1/projects")."""
+        with self.lock:
+            return [(m, p) for m, p in self.requests
+                    if (method is None or m == method) and p.startswith(path_prefix)]

@@ -1,4 +1,12 @@
-"""Stand-in destructive operations for testing the confirmation and approval paths without a back end."""
+"""Stand-in destructive operations for testing the confirmation and approval paths without a back end.
+
+A test adds them to its own registry (the `registry` fixture, which every app the test builds uses):
+
+    @pytest.fixture
+    def wipe(registry):
+        with registered(registry, WIPE) as op:
+            yield op
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,7 @@ from contextlib import contextmanager
 from pydantic import BaseModel
 
 from bot.operations.base import Operation, Rendered, Risk
-from bot.operations.registry import REGISTRY
+from bot.operations.registry import Registry
 
 #: Every thing a stand-in operation ran on, in order (tests clear it).
 RUNS: list[str] = []
@@ -35,10 +43,11 @@ def stand_in(name: str, done: str, impact: str | None = None, **kw) -> Operation
 
 
 @contextmanager
-def registered(op: Operation) -> Iterator[Operation]:
+def registered(registry: Registry, op: Operation) -> Iterator[Operation]:
+    """`op` in `registry` for the duration (and RUNS cleared); never a registry other apps share."""
     RUNS.clear()
-    REGISTRY.register(op)
+    registry.register(op)
     try:
         yield op
     finally:
-        REGISTRY.unregister(op)
+        registry.unregister(op)

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
+from bot.backends.matillion import MatillionClient
+from bot.backends.phoenix import PhoenixClient
+from bot.backends.polaris import PolarisClient
+from bot.backends.terraform import TerraformClient
 from bot.errors import BackendError
 from bot.settings import Target
-
-#: kind -> "module:Class" of its client; the class takes the Target.
-CLIENT_CLASSES: dict[str, str] = {
-    "polaris": "bot.backends.polaris:PolarisClient",
-    "phoenix": "bot.backends.phoenix:PhoenixClient",
-    "terraform": "bot.backends.terraform:TerraformClient",
-    "matillion": "bot.backends.matillion:MatillionClient",
-}
 
 
 @runtime_checkable
@@ -53,17 +49,17 @@ class ClientPool:
         await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
 
 
+#: kind -> the class of its client; the class takes the Target.
+CLIENT_CLASSES: dict[str, Callable[[Target], BackendClient]] = {
+    "polaris": PolarisClient,
+    "phoenix": PhoenixClient,
+    "terraform": TerraformClient,
+    "matillion": MatillionClient,
+}
+
+
 def build_client(target: Target) -> BackendClient:
-    spec = CLIENT_CLASSES.get(target.kind)
-    if spec is None:
+    client_class = CLIENT_CLASSES.get(target.kind)
+    if client_class is None:
         raise BackendError(f"projectops has no client for back ends of kind {target.kind}.")
-    module_name, class_name = spec.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError:
-        raise BackendError(
-            f"Support for {target.kind} is not installed in this build of projectops.",
-            "Ask an admin to upgrade projectops.",
-            backend=target.kind,
-        ) from None
-    return getattr(module, class_name)(target)
+    return client_class(target)

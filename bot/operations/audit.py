@@ -12,12 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.audit import OUTCOMES, AuditQuery
 from bot.errors import UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.parser import closest
 from bot.operations.registry import register
+from bot.store.audit import OUTCOMES, AuditQuery
 from bot.ui import blocks as bk
 from bot.ui.ids import PAGE_ACTION
 

@@ -4,24 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from bot.errors import OpError
+from bot.risk import Risk
 from bot.ui.blocks import Rendered
 
 if TYPE_CHECKING:
     from bot.operations.context import OpContext
 
 Surface = Literal["command", "modal", "button", "mention", "dm", "schedule", "home", "cli"]
-
-
-class Risk(StrEnum):
-    READ = "read"
-    WRITE = "write"
-    DESTRUCTIVE = "destructive"
 
 
 class NoParams(BaseModel):

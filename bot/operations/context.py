@@ -10,12 +10,12 @@ from bot.errors import UsageError
 from bot.pacing import ChannelPacer
 
 if TYPE_CHECKING:
-    from bot.audit import AuditLog
     from bot.backends.base import BackendClient, ClientPool
     from bot.operations.base import Actor
     from bot.operations.registry import Registry
     from bot.policy import Policy
     from bot.settings import AppConfig, Target
+    from bot.store import ApprovalStore, AuditLog, Store
 
 
 @dataclass
@@ -23,14 +23,21 @@ class Services:
     """Long-lived parts shared by every request."""
 
     config: AppConfig
-    audit: AuditLog
+    store: Store  # everything kept in the database (bot/store)
     registry: Registry
     policy: Policy
     clients: ClientPool
     slack: Any = None  # AsyncWebClient, when running inside the Slack app
-    approvals: Any = None  # ApprovalStore
     scheduler: Any = None  # DigestScheduler, once the app runs its background duties
     pacer: ChannelPacer = field(default_factory=ChannelPacer)  # every chat.postMessage takes its turn here
+
+    @property
+    def audit(self) -> AuditLog:
+        return self.store.audit
+
+    @property
+    def approvals(self) -> ApprovalStore:
+        return self.store.approvals
 
 
 @dataclass

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 from slack_sdk.errors import SlackApiError
 
-from bot.digest_store import KINDS, DigestStore, Subscription
 from bot.errors import NotFoundError, UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.parser import closest
 from bot.operations.registry import register
 from bot.scheduler import SCHEDULE_HELP, DigestScheduler, is_schedule_start, parse_schedule, post_failure, utcnow
+from bot.store.digests import KINDS, Subscription
 from bot.ui import blocks as bk
 
 ADD_USAGE = ("/projects digest add <job-health|storage|all> [#channel] [<target>…] [--tz <zone>] "
@@ -184,9 +184,8 @@ async def run_add(ctx: OpContext, params: AddParams) -> Added:
     tz = params.tz or await user_tz(ctx)
     schedule = parse_schedule(params.schedule.split(), tz)
     now = utcnow()
-    store = DigestStore.for_services(ctx.services)
-    sub = store.add(params.kind, channel, schedule.text, schedule.tz, list(params.targets), ctx.actor.user_id,
-                    schedule.next_after(now), now, threshold=params.threshold)
+    sub = ctx.services.store.digests.add(params.kind, channel, schedule.text, schedule.tz, list(params.targets),
+                                         ctx.actor.user_id, schedule.next_after(now), now, threshold=params.threshold)
     return Added(sub, schedule.describe())
 
 
@@ -230,7 +229,7 @@ def render_add(added: Added, ctx: OpContext) -> Rendered:
 
 
 async def run_list(ctx: OpContext, params: ListParams) -> list[Subscription]:
-    return DigestStore.for_services(ctx.services).list()
+    return ctx.services.store.digests.subscriptions()
 
 
 def render_list(subs: list[Subscription], ctx: OpContext) -> Rendered:
@@ -242,7 +241,7 @@ def render_list(subs: list[Subscription], ctx: OpContext) -> Rendered:
 
 
 def _get(ctx: OpContext, sub_id: int) -> Subscription:
-    sub = DigestStore.for_services(ctx.services).get(sub_id)
+    sub = ctx.services.store.digests.get(sub_id)
     if sub is None:
         raise NotFoundError(f"There is no digest #{sub_id}.", "`/projects digest list` shows them.")
     return sub
@@ -250,7 +249,7 @@ def _get(ctx: OpContext, sub_id: int) -> Subscription:
 
 async def run_remove(ctx: OpContext, params: IdParams) -> Subscription:
     sub = _get(ctx, params.id)
-    DigestStore.for_services(ctx.services).remove(sub.id)
+    ctx.services.store.digests.remove(sub.id)
     return sub
 
 

@@ -7,13 +7,13 @@ import logging
 import time
 from typing import Any
 
-from bot.audit import AuditEntry
 from bot.errors import BackendError, NotFoundError, OpError, RefusedError
 from bot.operations.base import Actor, OpRequest, OpResult, Risk
 from bot.operations.context import OpContext, Services
 from bot.operations.suggest import suggest_project
 from bot.redact import redact, scrub
 from bot.settings import Target
+from bot.store.audit import AuditEntry
 
 log = logging.getLogger("projectops.executor")
 

@@ -1,32 +1,26 @@
-"""The registry of operations: every surface (slash command, modals, help, Home) reads it."""
+"""The registry of operations: every surface (slash command, modals, help, Home) reads it.
+
+Operations modules declare their operations at import time with `register(op)`. That only records the
+declaration; nothing global is read at run time. `bot.operations.loader.load_operations()` imports every
+operations module and returns a new `Registry` holding all declared operations, one per built app, so a test
+can add stand-in operations to its app's registry without touching any other app in the process.
+"""
 
 from __future__ import annotations
 
-import importlib
-import logging
 from collections.abc import Iterable
 
 from bot.operations.base import Operation
 
-log = logging.getLogger("projectops.operations")
-
-#: Modules that register operations on import. Missing ones (not built yet) are skipped.
-OPERATION_MODULES = (
-    "bot.operations.core",
-    "bot.operations.audit",
-    "bot.operations.polaris",
-    "bot.operations.phoenix",
-    "bot.operations.terraform",
-    "bot.operations.matillion",
-    "bot.operations.multi",
-    "bot.operations.digest",
-    "bot.operations.edit",
-)
+#: Every operation declared so far, in import order (see `register`).
+_DECLARED: list[Operation] = []
 
 
 class Registry:
-    def __init__(self) -> None:
+    def __init__(self, operations: Iterable[Operation] = ()) -> None:
         self._ops: dict[tuple[str, str | None], Operation] = {}
+        for op in operations:
+            self.register(op)
 
     def register(self, op: Operation) -> Operation:
         key = (op.name, op.kind)
@@ -54,20 +48,12 @@ class Registry:
         return sorted({op.kind for op in self.for_command(command) if op.kind})
 
 
-REGISTRY = Registry()
-
-
 def register(op: Operation) -> Operation:
-    """Add an operation to the default registry (modules call this at import time)."""
-    return REGISTRY.register(op)
+    """Declare an operation (operations modules call this at import time); returns it unchanged."""
+    _DECLARED.append(op)
+    return op
 
 
-def load_operations(modules: Iterable[str] = OPERATION_MODULES) -> Registry:
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            log.debug("operations module %s not present", name)
-    return REGISTRY
+def declared() -> list[Operation]:
+    """The operations declared by the modules imported so far, in import order."""
+    return list(_DECLARED)

@@ -12,7 +12,6 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.approvals import APPROVED, DONE, EXPIRED, FAILED, PENDING, REJECTED, Approval
 from bot.errors import UsageError
 from bot.operations.base import Actor, OpRequest, Rendered
 from bot.operations.context import Services
@@ -20,6 +19,7 @@ from bot.operations.executor import execute, record_event
 from bot.operations.parser import ParsedCommand
 from bot.slack.replies import render_result
 from bot.slack.runner import parse_or_usage
+from bot.store.approvals import APPROVED, DONE, EXPIRED, FAILED, PENDING, REJECTED, Approval
 from bot.ui import blocks as bk
 from bot.ui.ids import APPROVE_ACTION, REJECT_ACTION
 

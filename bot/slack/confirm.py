@@ -151,7 +151,7 @@ async def confirm_clicked(services: Services, actor: Actor, raw_value: Any, clic
         await client.views_open(trigger_id=trigger_id,
                                 view=typed_confirmation_view(value["text"], expected, actor, response_url))
         return
-    if not await asyncio.to_thread(services.audit.first_delivery, click_key, CLICK_MEMORY_SECONDS):
+    if not await asyncio.to_thread(services.store.deliveries.first, click_key, CLICK_MEMORY_SECONDS):
         await respond(replace_original=False, response_type="ephemeral",
                       text="This request was already confirmed; it runs once.")
         return
@@ -165,7 +165,7 @@ async def cancel_clicked(services: Services, actor: Actor, raw_value: Any, click
     if value["user"] != actor.user_id:
         await respond(**not_yours(value["user"]))
         return
-    if not await asyncio.to_thread(services.audit.first_delivery, click_key, CLICK_MEMORY_SECONDS):
+    if not await asyncio.to_thread(services.store.deliveries.first, click_key, CLICK_MEMORY_SECONDS):
         return
     await record_event(services, actor, "confirm.cancel", "refused", "cancelled by the requester",
                        params={"text": value["text"][:500]}, surface="button")
@@ -198,7 +198,7 @@ def typed_submitted(services: Services, actor: Actor, view: dict[str, Any]) -> S
                       channel_id=str(meta.get("channel") or ""), surface="modal")
 
     async def then() -> None:
-        if not await asyncio.to_thread(services.audit.first_delivery, f"typed:{view.get('id', '')}",
+        if not await asyncio.to_thread(services.store.deliveries.first, f"typed:{view.get('id', '')}",
                                        CLICK_MEMORY_SECONDS):
             return
         await proceed(services, parsed, text, requester, Responder(response_url=str(meta.get("response_url") or "")))

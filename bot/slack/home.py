@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.audit import AuditQuery
 from bot.operations.base import Actor
 from bot.operations.context import Services
 from bot.slack.runner import read_value
+from bot.store.audit import AuditQuery
 from bot.ui import blocks as bk
 from bot.ui.ids import CREATE_BUTTON
 

@@ -33,7 +33,7 @@ def run_each_event_once(services: Services) -> Middleware:
         body = req.body if isinstance(req.body, dict) else {}
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if isinstance(event_id, str) and event_id and not await asyncio.to_thread(
-                services.audit.first_delivery, f"event:{event_id}", EVENT_MEMORY_SECONDS):
+                services.store.deliveries.first, f"event:{event_id}", EVENT_MEMORY_SECONDS):
             return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
         return await next()
 

@@ -17,7 +17,6 @@ from bot import modals
 from bot import provision_modal as pm
 from bot.operations.base import Actor, OpRequest, Rendered
 from bot.operations.context import Services
-from bot.provisioning import store_for
 from bot.slack.actor import with_form_channel
 from bot.slack.forms import allowed_targets, metadata, read_metadata
 from bot.slack.progress import run_live
@@ -70,7 +69,7 @@ async def run_provision(services: Services, client: AsyncWebClient, actor: Actor
 
 
 async def _first_submission(services: Services, view: dict[str, Any]) -> bool:
-    return await asyncio.to_thread(services.audit.first_delivery, f"provision:{view.get('id', '')}",
+    return await asyncio.to_thread(services.store.deliveries.first, f"provision:{view.get('id', '')}",
                                    SUBMIT_MEMORY_SECONDS)
 
 
@@ -126,7 +125,7 @@ async def resume_clicked(services: Services, actor: Actor, raw_value: Any, trigg
         ref = {}
     ref = ref if isinstance(ref, dict) else {}
     record_id, target = str(ref.get("id", "")), str(ref.get("target", ""))
-    record = await asyncio.to_thread(store_for(services.audit).get, record_id) if record_id else None
+    record = await asyncio.to_thread(services.store.provisioning.get, record_id) if record_id else None
     if record is None or record.target != target or target not in await provision_targets(services, actor.user_id):
         view = pm.message_view(f"Provisioning `{record_id}` cannot be resumed by you here.", meta)
     elif record.status == "succeeded":

@@ -7,7 +7,7 @@ demo values as defaults.
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,7 +15,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-KINDS = ("polaris", "phoenix", "terraform", "matillion")
+from sandbox.backends import matillion, phoenix, polaris, terraform
+
+#: kind -> the factory of its emulator (an ASGI app), called with the seed name.
+EMULATORS: dict[str, Callable[..., Any]] = {
+    "polaris": polaris.create_app,
+    "phoenix": phoenix.create_app,
+    "terraform": terraform.create_app,
+    "matillion": matillion.create_app,
+}
+KINDS = tuple(EMULATORS)
 
 DEMO_CREDENTIALS: dict[str, dict[str, str]] = {
     "polaris": {"api_key": "${POLARIS_API_KEY:-demo-polaris-key}"},
@@ -29,16 +38,8 @@ DEMO_CREDENTIALS: dict[str, dict[str, str]] = {
 
 
 def emulator_apps(seed: str = "demo") -> dict[str, Any]:
-    """The emulators that are present in this build, by kind."""
-    apps = {}
-    for kind in KINDS:
-        try:
-            module = importlib.import_module(f"sandbox.backends.{kind}")
-        except ModuleNotFoundError:
-            continue
-        if hasattr(module, "create_app"):
-            apps[kind] = module.create_app(seed=seed)
-    return apps
+    """One emulator per back-end kind, each seeded with `seed`."""
+    return {kind: create_app(seed=seed) for kind, create_app in EMULATORS.items()}
 
 
 def create_emulators_app(seed: str = "demo") -> Starlette:

@@ -1,8 +1,9 @@
 """Slack stand-ins: Web API emulator, signed-request builder and offline Block Kit validator."""
 
 from sandbox.slack.blockkit import validate
+from sandbox.slack.emulator import SlackEmulator
 from sandbox.slack.signing import SignedRequest, SlackRequestBuilder
-from sandbox.slack.web_api import RecordedCall, Rejection, SlackEmulator, UploadedFile
+from sandbox.slack.web_api import RecordedCall, Rejection, SlackWebApi, UploadedFile
 
 __all__ = [
     "RecordedCall",
@@ -10,6 +11,7 @@ __all__ = [
     "SignedRequest",
     "SlackEmulator",
     "SlackRequestBuilder",
+    "SlackWebApi",
     "UploadedFile",
     "validate",
 ]

@@ -21,11 +21,11 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from sandbox.slack.identity import BOT_USER_ID
 from sandbox.slack.signing import SignedRequest, SlackRequestBuilder
-from sandbox.slack.web_api import BOT_USER_ID
 
 if TYPE_CHECKING:
-    from sandbox.slack.web_api import SlackEmulator
+    from sandbox.slack.web_api import SlackWebApi
 
 STATIC = Path(__file__).parent / "playground"
 CHANNEL = "C0OPS"
@@ -37,9 +37,9 @@ def dm_channel(user_id: str) -> str:
 
 
 class Playground:
-    """Routes and state of the playground page for one `SlackEmulator`."""
+    """Routes and state of the playground page for one emulated workspace (`SlackWebApi`)."""
 
-    def __init__(self, emulator: SlackEmulator) -> None:
+    def __init__(self, emulator: SlackWebApi) -> None:
         self.emulator = emulator
         self.events_url: str | None = None
         self.builder: SlackRequestBuilder | None = None

@@ -18,10 +18,10 @@ from urllib.parse import parse_qsl, urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from sandbox.slack.web_api import BOT_ID, BOT_USER_ID, name_from_id
+from sandbox.slack.identity import BOT_ID, BOT_USER_ID, name_from_id
 
 if TYPE_CHECKING:
-    from sandbox.slack.web_api import SlackEmulator
+    from sandbox.slack.web_api import SlackWebApi
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -68,10 +68,10 @@ class SlackRequestBuilder:
         self.trigger_ids: list[str] = []
         self.response_url_ids: list[str] = []
         self.event_ids: list[str] = []
-        self.emulator: SlackEmulator | None = None
+        self.emulator: SlackWebApi | None = None
         self._seq = itertools.count(1)
 
-    def attach(self, emulator: SlackEmulator) -> SlackRequestBuilder:
+    def attach(self, emulator: SlackWebApi) -> SlackRequestBuilder:
         """Register issued trigger_ids and response_urls with `emulator` (its URL is the default base)."""
         self.emulator = emulator
         return self

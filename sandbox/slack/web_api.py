@@ -19,7 +19,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -27,25 +27,16 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from sandbox.serving import ServerHandle, serve_in_thread
 from sandbox.slack.blockkit import Surface, validate
+from sandbox.slack.identity import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, name_from_id
 
-TEAM_ID = "T0TEAM"
-TEAM_DOMAIN = "projectops"
-BOT_USER_ID = "U0BOT"
-BOT_ID = "B0BOT"
-APP_ID = "A0PROJECTOPS"
 SCOPES = "chat:write,commands,users:read,channels:read,groups:read,im:read,usergroups:read,files:write"
 TRIGGER_RE = re.compile(r"\d+\.\d+\.\w+")
 JSON_FIELDS = ("blocks", "view", "attachments", "files", "metadata")
 RESPONSE_URL_USES = 5
-
-
-def name_from_id(slack_id: str) -> str:
-    """A readable default name for an id: ``C0OPS`` -> ``ops``, ``U0ADMIN`` -> ``admin``."""
-    return slack_id[1:].lstrip("0").lower() or slack_id.lower()
 
 
 @dataclass
@@ -126,10 +117,11 @@ class ApiError(Exception):
         self.error, self.status, self.retry_after, self.extra = error, status, retry_after, extra
 
 
-class SlackEmulator:
-    """In-memory Slack workspace behind a Web API; see the module docstring."""
+class SlackWebApi:
+    """In-memory Slack workspace behind a Web API; see the module docstring. `routes` are served beside the
+    Web API on the same app (`sandbox.slack.emulator.SlackEmulator` adds the playground and Socket Mode)."""
 
-    def __init__(self, base_url: str | None = None) -> None:
+    def __init__(self, base_url: str | None = None, routes: Sequence[BaseRoute] = ()) -> None:
         self.base_url = base_url
         self._lock = threading.RLock()
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -150,19 +142,13 @@ class SlackEmulator:
             "files.completeUploadExternal": self._files_complete_upload,
             "apps.connections.open": self._apps_connections_open,
         }
-        from sandbox.slack.playground import Playground  # imports this module: import late
-        from sandbox.slack.socket_mode import SocketModeHub
-
-        self.playground = Playground(self)
-        self.socket_mode = SocketModeHub()
         self.reset()
         self.app = Starlette(
             routes=[
                 Route("/api/{method}", self._api_endpoint, methods=["GET", "POST"]),
                 Route("/response_url/{rid}", self._response_url_endpoint, methods=["POST"]),
                 Route("/upload/{file_id}", self._upload_endpoint, methods=["POST"]),
-                *self.playground.routes(),
-                *self.socket_mode.routes(),
+                *routes,
             ]
         )
 
@@ -204,8 +190,6 @@ class SlackEmulator:
             self._post_buckets: dict[str, tuple[float, float]] = {}
             self._last_ts = 0
             self._counter = 0
-            if hasattr(self, "playground"):
-                self.playground.reset()
 
     def add_user(
         self,
@@ -290,10 +274,6 @@ class SlackEmulator:
         with self._lock:
             issued = issued_at if issued_at is not None else time.time()
             self._triggers[trigger_id] = _Trigger(issued, view_id, user_id=user_id)
-
-    def connect_app(self, events_url: str, signing_secret: str) -> None:
-        """Send the playground's slash commands, clicks and events, signed, to the app at `events_url`."""
-        self.playground.connect(events_url, signing_secret)
 
     def register_response_url(
         self,

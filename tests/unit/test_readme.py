@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.operations.registry import load_operations
+from bot.operations.loader import load_operations
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 

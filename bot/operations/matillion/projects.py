@@ -22,7 +22,7 @@ from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.matillion.common import KIND, MatillionParams, client_of, line_sections, target_name
 from bot.operations.registry import register
-from bot.provisioning import Provisioning, store_for
+from bot.store.provisioning import Provisioning
 from bot.ui import blocks as bk
 
 
@@ -89,7 +89,7 @@ async def project_detail(ctx: OpContext, ref: str) -> ProjectDetail:
         client.list_connections(project.id), client.list_environments(project.id),
         client.list_repositories(project.id), return_exceptions=True,
     )
-    store = store_for(ctx.services.audit)
+    store = ctx.services.store.provisioning
     record = await asyncio.to_thread(store.for_project, target_name(ctx), project.id)
     return ProjectDetail(
         target_name(ctx), project,

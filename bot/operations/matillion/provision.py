@@ -1,6 +1,6 @@
 """Guided Matillion project provisioning: project -> connection -> environment -> repository, resumable.
 
-Each finished step is recorded (`bot.provisioning`, no secrets); a failure names the step and why,
+Each finished step is recorded (`bot.store.provisioning`, no secrets); a failure names the step and why,
 and `resume` continues from there with the recorded plan, so a second project is never created.
 Secrets (private key, passphrase, password, GitHub PAT) are typed only into the Provision modal:
 the command-line form refuses them before anything is parsed further.
@@ -32,8 +32,8 @@ from bot.operations.context import OpContext
 from bot.operations.matillion.common import KIND, MatillionParams, client_of, report_progress, target_name
 from bot.operations.parser import args_to_fields
 from bot.operations.registry import register
-from bot.provisioning import Provisioning, ProvisioningStore, store_for
 from bot.redact import is_secret_key, register_secret, scrub
+from bot.store.provisioning import Provisioning, ProvisioningStore
 from bot.ui import blocks as bk
 
 log = logging.getLogger("projectops.matillion")
@@ -332,7 +332,7 @@ async def _open_record(ctx: OpContext, store: ProvisioningStore, client: Matilli
 async def run_provision(ctx: OpContext, params: ProvisionParams) -> ProvisionOutcome:
     register_secrets(params)
     client = await client_of(ctx)
-    store = store_for(ctx.services.audit)
+    store = ctx.services.store.provisioning
     record, plan, resumed = await _open_record(ctx, store, client, params)
     steps = plan_steps(plan)
     outcome = ProvisionOutcome(target_name(ctx), record, steps, resumed=resumed)
@@ -447,7 +447,7 @@ class StatusResult:
 
 
 async def run_status(ctx: OpContext, params: StatusParams) -> StatusResult:
-    store = store_for(ctx.services.audit)
+    store = ctx.services.store.provisioning
     target = target_name(ctx)
     if params.id:
         record = await asyncio.to_thread(store.get, params.id)

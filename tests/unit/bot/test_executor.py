@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
 
-from bot.audit import AuditLog
-from bot.backends.base import ClientPool
 from bot.errors import BackendError
 from bot.operations.base import Actor, Operation, OpRequest, Rendered, Risk
 from bot.operations.context import Services
 from bot.operations.executor import execute
 from bot.operations.registry import Registry
-from bot.policy import Policy
-from bot.settings import parse_config
 
 
 class Params(BaseModel):
@@ -30,12 +25,10 @@ def make_op(run, risk: Risk = Risk.WRITE) -> Operation:
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Services:
-    config = parse_config(
-        {"targets": {"pol": {"kind": "polaris", "url": "http://x"}},
-         "roles": {"admin": ["UADMIN"], "operator": ["UOPS"], "default": "viewer"}}, "c.yml", {})
-    return Services(config=config, audit=AuditLog(tmp_path / "a.db"), registry=Registry(),
-                    policy=Policy(config), clients=ClientPool())
+def services(make_services) -> Services:
+    return make_services({"targets": {"pol": {"kind": "polaris", "url": "http://x"}},
+                          "roles": {"admin": ["UADMIN"], "operator": ["UOPS"], "default": "viewer"}},
+                         registry=Registry())
 
 
 def request(op: Operation, user: str = "UOPS", **kw) -> OpRequest:

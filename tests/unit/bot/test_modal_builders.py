@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import modals
-from bot.operations.registry import load_operations
+from bot.operations.loader import load_operations
 
 
 def _create_params(kind: str):

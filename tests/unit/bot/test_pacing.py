@@ -4,6 +4,7 @@ import asyncio
 import time
 
 from bot.pacing import ChannelPacer
+from bot.store import Store
 
 
 async def test_same_channel_is_spaced_and_others_are_not() -> None:
@@ -22,11 +23,9 @@ async def test_same_channel_is_spaced_and_others_are_not() -> None:
 
 
 async def test_processes_sharing_the_database_share_the_pace(tmp_path) -> None:
-    from bot.audit import AuditLog
-
-    # two app processes = two AuditLogs (two connections) on one file, each with its own pacer
-    first, second = AuditLog(tmp_path / "db.sqlite"), AuditLog(tmp_path / "db.sqlite")
-    pacers = [ChannelPacer(per_second=10, db=log.db, lock=log.lock) for log in (first, second)]
+    # two app processes = two Stores (two connections) on one file, each with its own pacer
+    first, second = Store.open(tmp_path / "db.sqlite"), Store.open(tmp_path / "db.sqlite")
+    pacers = [ChannelPacer(per_second=10, slots=store.pacing) for store in (first, second)]
     started = time.monotonic()
     stamps: list[float] = []
 
@@ -44,10 +43,8 @@ async def test_processes_sharing_the_database_share_the_pace(tmp_path) -> None:
 
 def test_a_wall_clock_stepped_back_or_a_burst_never_books_beyond_the_horizon(tmp_path, monkeypatch) -> None:
     from bot import pacing
-    from bot.audit import AuditLog
 
-    log = AuditLog(tmp_path / "db.sqlite")
-    pacer = ChannelPacer(per_second=1, db=log.db, lock=log.lock)
+    pacer = ChannelPacer(per_second=1, slots=Store.open(tmp_path / "db.sqlite").pacing)
     clock = [1_000_000.0]
     monkeypatch.setattr(pacing.time, "time", lambda: clock[0])
     waits = [pacer._reserve_shared("C1") for _ in range(100)]  # a burst of 100

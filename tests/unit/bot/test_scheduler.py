@@ -13,11 +13,11 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from test_digests import Clients, FakePolaris, job, project
 
-from bot.audit import AuditLog, AuditQuery
 from bot.errors import BackendError, UsageError
 from bot.pacing import ChannelPacer
 from bot.scheduler import ChannelPoster, DigestScheduler, parse_schedule
 from bot.settings import AppConfig, DigestsConfig, Target
+from bot.store import AuditQuery, Store
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
 
@@ -79,7 +79,9 @@ class Clock:
 def make_scheduler(db: Path, polaris: FakePolaris, clock: Clock) -> tuple[DigestScheduler, FakeSlack]:
     slack = FakeSlack()
     config = AppConfig(targets={"polaris": Target(name="polaris", kind="polaris", url="http://p.example")})
-    services = SimpleNamespace(config=config, audit=AuditLog(db), slack=slack, pacer=ChannelPacer(per_second=1000))
+    store = Store.open(db)
+    services = SimpleNamespace(config=config, store=store, audit=store.audit, slack=slack,
+                               pacer=ChannelPacer(per_second=1000))
     scheduler = DigestScheduler(services, clock=clock)
     scheduler.clients = Clients({"polaris": polaris})
     return scheduler, slack

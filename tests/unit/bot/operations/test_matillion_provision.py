@@ -4,7 +4,6 @@ partial failure and resume, the command-line secret refusal, and project list / 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,8 +13,6 @@ from rig import message_text
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from bot.audit import AuditLog, AuditQuery
-from bot.backends.base import ClientPool
 from bot.backends.matillion import MatillionClient
 from bot.errors import UsageError
 from bot.operations.base import Actor, OpRequest, OpResult, Rendered, Risk
@@ -23,11 +20,8 @@ from bot.operations.context import Services
 from bot.operations.executor import execute
 from bot.operations.matillion.provision import ProvisioningFailed, ProvisionParams
 from bot.operations.parser import parse_command
-from bot.operations.registry import load_operations
-from bot.policy import Policy
-from bot.provisioning import store_for
 from bot.redact import scrub
-from bot.settings import parse_config
+from bot.store.audit import AuditQuery
 from sandbox.backends.matillion import create_app
 from sandbox.slack.blockkit import validate
 
@@ -43,21 +37,16 @@ def emulator() -> httpx.ASGITransport:
 
 
 @pytest.fixture
-async def services(emulator: httpx.ASGITransport, tmp_path: Path) -> AsyncIterator[Services]:
-    config = parse_config(
-        {"targets": {"matillion": {"kind": "matillion", "url": BASE,
-                                   "credentials": {"client_id": "${MID}", "client_secret": "${MSECRET}"},
-                                   "options": {"token_url": f"{BASE}/oauth/dpc/token"}}},
-         "roles": {"admin": ["U0ADMIN", "U0ADMIN2"], "operator": ["U0OPERATOR"], "viewer": ["U0VIEWER"],
-                   "default": "viewer"}},
-        "c.yml", {"MID": "demo-client", "MSECRET": "demo-secret"})
-    pool = ClientPool()
-    pool.register("matillion", MatillionClient(config.targets["matillion"], transport=emulator))
-    services = Services(config=config, audit=AuditLog(tmp_path / "audit.db"), registry=load_operations(),
-                        policy=Policy(config), clients=pool)
+async def services(emulator: httpx.ASGITransport, make_services) -> AsyncIterator[Services]:
+    config = {"targets": {"matillion": {"kind": "matillion", "url": BASE,
+                                        "credentials": {"client_id": "${MID}", "client_secret": "${MSECRET}"},
+                                        "options": {"token_url": f"{BASE}/oauth/dpc/token"}}},
+              "roles": {"admin": ["U0ADMIN", "U0ADMIN2"], "operator": ["U0OPERATOR"], "viewer": ["U0VIEWER"],
+                        "default": "viewer"}}
+    services = make_services(config, environ={"MID": "demo-client", "MSECRET": "demo-secret"})
+    services.clients.register("matillion", MatillionClient(services.config.targets["matillion"], transport=emulator))
     yield services
-    await pool.aclose()
-    services.audit.close()
+    await services.clients.aclose()
 
 
 async def admin(emulator: httpx.ASGITransport, method: str, path: str, **kwargs: Any) -> dict:
@@ -114,7 +103,7 @@ async def test_provision_runs_all_four_steps_and_records_them(
     assert project["environments"][0]["name"] == "dev"
     assert project["environments"][0]["defaultConnections"] == ["snowflake-main"]
     assert project["repository"]["accessToken"]["received"] is True
-    record = store_for(services.audit).get(result.value.record.id)
+    record = services.store.provisioning.get(result.value.record.id)
     assert record is not None and record.status == "succeeded"
     assert list(record.steps) == ["project", "connection", "environment", "repository"]
     assert record.steps["project"]["project_id"] == project["id"]
@@ -146,7 +135,7 @@ async def test_failed_step_is_named_and_resume_finishes_without_a_second_project
     assert "internal error (500)" in error.message
     assert "Done: project `prov-partial`" in error.hint and "connection `snowflake-main`" in error.hint
     assert error.record.id in error.hint
-    record = store_for(services.audit).get(error.record.id)
+    record = services.store.provisioning.get(error.record.id)
     assert record is not None and (record.status, record.failed_step) == ("failed", "environment")
     assert list(record.steps) == ["project", "connection"]
     [row] = services.audit.query(AuditQuery(operation="matillion.project.provision"))
@@ -162,7 +151,7 @@ async def test_failed_step_is_named_and_resume_finishes_without_a_second_project
     assert project["environments"][0]["name"] == "dev"
     assert project["repository"]["repositoryName"] == "acme/prov-partial"
     assert len((await admin(emulator, "GET", "/_admin/state"))["projects"]) == 3  # two demo projects + this one
-    record = store_for(services.audit).get(error.record.id)
+    record = services.store.provisioning.get(error.record.id)
     assert record is not None and (record.status, record.attempts) == ("succeeded", 2)
 
     done = await provision(services, resume=error.record.id)  # nothing left: no secrets needed, nothing run
@@ -218,14 +207,14 @@ async def test_missing_secrets_or_fields_stop_before_anything_is_created(
     assert isinstance(result.error, UsageError) and "`--environment`, `--agent`, `--username`" in result.error.message
     result = await provision(services, **snowflake("prov-agent", agent="agent-7"))
     assert isinstance(result.error, UsageError) and "not an agent id" in result.error.message
-    assert await projects_named(emulator, "prov-nokey") == [] and store_for(services.audit).recent("matillion") == []
+    assert await projects_named(emulator, "prov-nokey") == [] and services.store.provisioning.recent("matillion") == []
 
 
 async def test_resume_takes_only_secrets(services: Services) -> None:
     await provision(services, **snowflake("prov-plan", agent=AGENT))
     result = await provision(services, resume="ma-00000000", private_key=SecretStr(KEY))
     assert isinstance(result.error, UsageError) and "no provisioning `ma-00000000`" in result.error.message
-    record = store_for(services.audit).recent("matillion")[0]
+    record = services.store.provisioning.recent("matillion")[0]
     result = await provision(services, resume=record.id, name="other", private_key=SecretStr(KEY))
     assert isinstance(result.error, UsageError) and "only secrets" in result.error.message
 

@@ -5,20 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from bot.audit import AuditLog
-from bot.backends.base import ClientPool
 from bot.errors import BackendError
 from bot.operations import multi
 from bot.operations.base import Actor, OpRequest
 from bot.operations.context import OpContext, Services
 from bot.operations.executor import execute
-from bot.operations.registry import load_operations
-from bot.policy import Policy
-from bot.settings import parse_config
 
 
 @dataclass
@@ -53,19 +47,16 @@ class NoLister:
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Services:
+def services(make_services) -> Services:
     targets = {name: {"kind": kind, "url": "http://x"} for name, kind in
                [("pol", "polaris"), ("phx", "phoenix"), ("tfc", "terraform"), ("dpc", "matillion")]}
     targets["tfc"]["options"] = {"organization": "acme"}
-    config = parse_config({"targets": targets, "roles": {"viewer": ["UV"], "default": "none"}}, "c.yml", {})
-    pool = ClientPool()
-    pool.register("pol", Lister([Item("b", uid="u2", state="running"), Item("A", uid="u1", state="paused")],
-                                delay=0.2))
-    pool.register("phx", Lister([Item("chatbot", id="UHJvamVjdDoy")], delay=0.2))
-    pool.register("tfc", Lister(error=BackendError("HCP Terraform answered 503: Service unavailable."), delay=0.2))
-    pool.register("dpc", NoLister())
-    return Services(config=config, audit=AuditLog(tmp_path / "a.db"), registry=load_operations(),
-                    policy=Policy(config), clients=pool)
+    return make_services({"targets": targets, "roles": {"viewer": ["UV"], "default": "none"}}, clients={
+        "pol": Lister([Item("b", uid="u2", state="running"), Item("A", uid="u1", state="paused")], delay=0.2),
+        "phx": Lister([Item("chatbot", id="UHJvamVjdDoy")], delay=0.2),
+        "tfc": Lister(error=BackendError("HCP Terraform answered 503: Service unavailable."), delay=0.2),
+        "dpc": NoLister(),
+    })
 
 
 async def test_lists_every_target_concurrently_and_reports_failures_as_lines(services: Services) -> None:

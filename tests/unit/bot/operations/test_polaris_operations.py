@@ -5,24 +5,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from rig import message_text
 
-from bot.audit import AuditLog
-from bot.backends.base import ClientPool
 from bot.backends.http import RetryPolicy
 from bot.backends.polaris import PolarisClient
 from bot.errors import BackendError, NotFoundError, RefusedError, UsageError
 from bot.operations.base import Actor, OpRequest, OpResult, Rendered, Risk
 from bot.operations.context import OpContext, Services
 from bot.operations.executor import execute
+from bot.operations.loader import load_operations
 from bot.operations.parser import parse_command
-from bot.operations.registry import load_operations
-from bot.policy import Policy
 from bot.settings import parse_config
 from sandbox.backends.polaris import create_app, job_id
 from sandbox.slack.blockkit import validate
@@ -38,23 +34,18 @@ def app() -> Any:
 
 
 @pytest.fixture
-async def services(app: Any, tmp_path: Path) -> AsyncIterator[Services]:
-    config = parse_config(
-        {"targets": {"polaris": {"kind": "polaris", "url": "http://polaris",
-                                 "credentials": {"api_key": "${POLARIS_KEY}"},
-                                 "options": {"poll_seconds": 0.03, "follow_seconds": 3}}},
-         "roles": {"admin": ["U0ADMIN", "U0ADMIN2"], "operator": ["U0OPERATOR"], "viewer": ["U0VIEWER"],
-                   "default": "viewer"}},
-        "c.yml", {"POLARIS_KEY": "test-key"})
-    pool = ClientPool()
-    client = PolarisClient(config.targets["polaris"], transport=httpx.ASGITransport(app=app),
+async def services(app: Any, make_services) -> AsyncIterator[Services]:
+    config = {"targets": {"polaris": {"kind": "polaris", "url": "http://polaris",
+                                      "credentials": {"api_key": "${POLARIS_KEY}"},
+                                      "options": {"poll_seconds": 0.03, "follow_seconds": 3}}},
+              "roles": {"admin": ["U0ADMIN", "U0ADMIN2"], "operator": ["U0OPERATOR"], "viewer": ["U0VIEWER"],
+                        "default": "viewer"}}
+    services = make_services(config, environ={"POLARIS_KEY": "test-key"})
+    client = PolarisClient(services.config.targets["polaris"], transport=httpx.ASGITransport(app=app),
                            retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02))
-    pool.register("polaris", client)
-    services = Services(config=config, audit=AuditLog(tmp_path / "audit.db"), registry=load_operations(),
-                        policy=Policy(config), clients=pool)
+    services.clients.register("polaris", client)
     yield services
-    await pool.aclose()
-    services.audit.close()
+    await services.clients.aclose()
 
 
 async def run(services: Services, text: str, user: str = "U0ADMIN") -> tuple[OpResult, Rendered]:

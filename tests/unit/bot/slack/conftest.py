@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
-from bot.approvals import ApprovalStore
-from bot.audit import AuditLog
-from bot.backends.base import ClientPool
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import Services
 from bot.operations.registry import Registry
-from bot.policy import Policy
-from bot.settings import parse_config
 
 
 class FakeSlack:
@@ -72,17 +66,13 @@ def slack() -> FakeSlack:
 
 
 @pytest.fixture
-def services(tmp_path: Path, slack: FakeSlack) -> Services:
+def services(make_services, slack: FakeSlack) -> Services:
     RUNS.clear()
-    config = parse_config(
-        {"targets": {"pol": {"kind": "polaris", "url": "http://x"}},
-         "roles": {"admin": ["UADMIN", "UADMIN2"], "operator": ["UOPS"], "default": "viewer"},
-         "approvals": {"required_for": ["thing.delete"]}}, "c.yml", {})
     registry = Registry()
     registry.register(thing_op())
     registry.register(thing_op("thing.stop", typed_confirmation=False))
     registry.register(thing_op("thing.wipe", typed_confirmation=True))
     registry.register(thing_op("thing.look", risk=Risk.READ))
-    audit = AuditLog(tmp_path / "a.db")
-    return Services(config=config, audit=audit, approvals=ApprovalStore(audit), registry=registry,
-                    policy=Policy(config), clients=ClientPool(), slack=slack)
+    return make_services({"targets": {"pol": {"kind": "polaris", "url": "http://x"}},
+                          "roles": {"admin": ["UADMIN", "UADMIN2"], "operator": ["UOPS"], "default": "viewer"},
+                          "approvals": {"required_for": ["thing.delete"]}}, registry=registry, slack=slack)

@@ -6,13 +6,13 @@ import asyncio
 
 from conftest import RUNS, FakeSlack, Replies
 
-from bot.approvals import DONE, EXPIRED, PENDING, REJECTED
-from bot.audit import AuditQuery
 from bot.operations.base import Actor
 from bot.operations.context import Services
 from bot.slack import approvals, confirm
 from bot.slack.replies import Responder
 from bot.slack.runner import parse_or_usage
+from bot.store.approvals import DONE, EXPIRED, PENDING, REJECTED
+from bot.store.audit import AuditQuery
 
 OPERATOR = Actor(user_id="UOPS", channel_id="C1", surface="button")
 ADMIN = Actor(user_id="UADMIN", channel_id="C1", surface="button")

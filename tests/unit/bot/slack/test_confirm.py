@@ -6,11 +6,11 @@ import json
 
 from conftest import RUNS, FakeSlack, Replies
 
-from bot.audit import AuditQuery
 from bot.operations.base import Actor
 from bot.operations.context import Services
 from bot.slack import confirm
 from bot.slack.runner import parse_or_usage
+from bot.store.audit import AuditQuery
 from bot.ui.ids import CANCEL_ACTION, CONFIRM_ACTION, TYPED_BLOCK
 
 ADMIN = Actor(user_id="UADMIN", channel_id="C1", surface="button")

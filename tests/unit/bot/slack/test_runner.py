@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from bot.audit import AuditLog
-from bot.backends.base import ClientPool
 from bot.errors import UsageError
 from bot.operations.context import Services
 from bot.operations.parser import ParsedCommand
-from bot.operations.registry import load_operations
-from bot.policy import Policy
-from bot.settings import parse_config
 from bot.slack.runner import OpenForm, route
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Services:
+def services(make_services) -> Services:
     targets = {kind: {"kind": kind, "url": "http://x"} for kind in ("polaris", "phoenix", "terraform", "matillion")}
-    config = parse_config({"targets": targets, "roles": {"default": "admin"}}, "c.yml", {})
-    return Services(config=config, audit=AuditLog(tmp_path / "a.db"), registry=load_operations(),
-                    policy=Policy(config), clients=ClientPool())
+    return make_services({"targets": targets, "roles": {"default": "admin"}})
 
 
 @pytest.mark.parametrize(("text", "form", "target"), [

@@ -1,24 +1,18 @@
 """Multi-step provisioning records: which steps finished, which one failed and why, so a run can resume.
 
-Kept in the projectops SQLite file (the audit log's path) in its own `provisioning` table. A record
-holds only the non-secret plan: secrets are typed again when a run is resumed.
+A record holds only the non-secret plan: secrets are typed again when a run is resumed.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
-import threading
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlite_utils
+from bot.store.audit import utcnow_iso
+from bot.store.database import Database
 
-from bot.audit import utcnow_iso
-
-TABLE = "provisioning"
 STATUSES = ("running", "failed", "succeeded")
 
 
@@ -51,31 +45,18 @@ class Provisioning:
 
 
 class ProvisioningStore:
-    """Thread-safe; each call is one short transaction on its own connection to the SQLite file."""
+    """Thread-safe; each call is one short transaction."""
 
-    def __init__(self, path: str) -> None:
-        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self.db = sqlite_utils.Database(conn)
-        self.db.execute("PRAGMA busy_timeout = 5000")
-        self._lock = threading.Lock()
-        with self._lock:
-            self.db[TABLE].create(
-                {"id": str, "kind": str, "target": str, "requested_by": str, "plan": str, "status": str,
-                 "steps": str, "failed_step": str, "error": str, "attempts": int, "created_at": str,
-                 "updated_at": str, "name": str},
-                pk="id", if_not_exists=True,
-            )
-            self.db[TABLE].create_index(["target", "name"], if_not_exists=True)
-
-    def close(self) -> None:
-        self.db.conn.close()
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._table = database.db.table("provisioning")
 
     def create(self, kind: str, target: str, requested_by: str, plan: dict[str, Any]) -> Provisioning:
         now = utcnow_iso()
         record = Provisioning(id=f"{kind[:2]}-{secrets.token_hex(4)}", kind=kind, target=target,
                               requested_by=requested_by, plan=plan, created_at=now, updated_at=now)
-        with self._lock:
-            self.db[TABLE].insert({
+        with self.database.lock:
+            self._table.insert({
                 "id": record.id, "kind": kind, "target": target, "requested_by": requested_by,
                 "plan": json.dumps(plan, sort_keys=True), "status": "running", "steps": "{}", "failed_step": "",
                 "error": "", "attempts": 1, "created_at": now, "updated_at": now,
@@ -84,21 +65,21 @@ class ProvisioningStore:
         return record
 
     def get(self, record_id: str) -> Provisioning | None:
-        with self._lock:
-            rows = list(self.db[TABLE].rows_where("id = ?", [record_id]))
+        with self.database.lock:
+            rows = list(self._table.rows_where("id = ?", [record_id]))
         return Provisioning.from_row(rows[0]) if rows else None
 
     def unfinished(self, target: str, name: str) -> Provisioning | None:
         """The newest record for project `name` on `target` that did not succeed."""
-        with self._lock:
-            rows = list(self.db[TABLE].rows_where(
+        with self.database.lock:
+            rows = list(self._table.rows_where(
                 "target = ? AND name = ? AND status != 'succeeded'", [target, name.casefold()],
                 order_by="created_at desc", limit=1))
         return Provisioning.from_row(rows[0]) if rows else None
 
     def recent(self, target: str, limit: int = 10) -> list[Provisioning]:
-        with self._lock:
-            rows = list(self.db[TABLE].rows_where("target = ?", [target], order_by="created_at desc", limit=limit))
+        with self.database.lock:
+            rows = list(self._table.rows_where("target = ?", [target], order_by="created_at desc", limit=limit))
         return [Provisioning.from_row(r) for r in rows]
 
     def for_project(self, target: str, project_id: str) -> Provisioning | None:
@@ -109,8 +90,8 @@ class ProvisioningStore:
 
     def _update(self, record: Provisioning, **values: Any) -> None:
         record.updated_at = utcnow_iso()
-        with self._lock:
-            self.db[TABLE].update(record.id, {**values, "updated_at": record.updated_at})
+        with self.database.lock:
+            self._table.update(record.id, {**values, "updated_at": record.updated_at})
 
     def resume(self, record: Provisioning) -> None:
         record.status, record.attempts = "running", record.attempts + 1
@@ -127,19 +108,3 @@ class ProvisioningStore:
     def finish(self, record: Provisioning) -> None:
         record.status, record.failed_step, record.error = "succeeded", "", ""
         self._update(record, status="succeeded", failed_step="", error="")
-
-
-_stores: weakref.WeakKeyDictionary[Any, ProvisioningStore] = weakref.WeakKeyDictionary()
-_stores_lock = threading.Lock()
-
-
-def store_for(audit: Any) -> ProvisioningStore:
-    """The store sharing the audit log's SQLite file (one per audit log, closed with it)."""
-    with _stores_lock:
-        store = _stores.get(audit)
-        if store is None:
-            path = str(getattr(audit, "path", ":memory:"))
-            store = ProvisioningStore(path)
-            _stores[audit] = store
-            weakref.finalize(audit, store.close)
-        return store

@@ -11,7 +11,7 @@ import sys
 
 from rig import Bot, message_text
 
-from bot.audit import AuditQuery
+from bot.store import AuditQuery
 
 
 def test_filters_by_outcome_operation_and_time(bot: Bot) -> None:
@@ -52,10 +52,10 @@ def test_export_uploads_a_csv_with_the_matching_rows(bot: Bot) -> None:
 def test_verify_detects_an_edited_row(bot: Bot) -> None:
     bot.run("whoami")
     bot.run("help")
-    env = {**os.environ, "PROJECTOPS_DB": bot.audit.path}
+    env = {**os.environ, "PROJECTOPS_DB": bot.store.path}
     ok = subprocess.run([sys.executable, "-m", "bot.cli", "audit", "verify"], env=env, capture_output=True, text=True)
     assert ok.returncode == 0 and "intact" in ok.stdout
-    with sqlite3.connect(bot.audit.path) as conn:  # what someone with file access could do
+    with sqlite3.connect(bot.store.path) as conn:  # what someone with file access could do
         try:
             conn.execute("UPDATE audit SET user = 'U0SOMEONEELSE' WHERE id = 1")
             raise AssertionError("the app's append-only trigger should refuse this")

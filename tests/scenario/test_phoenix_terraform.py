@@ -11,7 +11,7 @@ import httpx
 import pytest
 from rig import Bot, message_text
 
-from bot.audit import AuditQuery
+from bot.store import AuditQuery
 
 
 def rows_for(bot: Bot, operation: str) -> list[dict]:

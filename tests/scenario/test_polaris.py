@@ -10,7 +10,7 @@ import httpx
 import pytest
 from rig import Bot, message_text
 
-from bot.audit import AuditQuery
+from bot.store import AuditQuery
 
 
 @pytest.fixture

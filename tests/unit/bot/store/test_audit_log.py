@@ -1,16 +1,26 @@
+"""The audit log: rows written before and completed after, queries, the hash chain."""
+
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.audit import MIGRATIONS, AuditEntry, AuditLog, AuditQuery
+from bot.store import AuditEntry, AuditLog, AuditQuery, Store
 
 
 @pytest.fixture
-def audit(tmp_path: Path) -> AuditLog:
-    return AuditLog(tmp_path / "audit.db")
+def store(tmp_path: Path) -> Iterator[Store]:
+    store = Store.open(tmp_path / "audit.db")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def audit(store: Store) -> AuditLog:
+    return store.audit
 
 
 def test_start_then_finish_completes_one_row(audit: AuditLog) -> None:
@@ -31,23 +41,30 @@ def test_query_filters_and_orders_newest_first(audit: AuditLog) -> None:
     assert len(audit.query(AuditQuery(limit=1))) == 1
 
 
-def test_wal_schema_version_and_indexes(audit: AuditLog, tmp_path: Path) -> None:
-    assert audit.schema_version == len(MIGRATIONS)
+def test_wal_and_indexes(store: Store, tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "audit.db")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     indexes = {r[1] for r in conn.execute("PRAGMA index_list(audit)")}
     assert {"idx_audit_user_at", "idx_audit_target_at", "idx_audit_at"} <= indexes
-    AuditLog(tmp_path / "audit.db")  # reopening does not re-run migrations
-    assert AuditLog(tmp_path / "audit.db").schema_version == len(MIGRATIONS)
-
-
-def test_first_delivery_is_true_once(audit: AuditLog) -> None:
-    assert audit.first_delivery("event:Ev1") is True
-    assert audit.first_delivery("event:Ev1") is False
-    assert audit.first_delivery("event:Ev2") is True
 
 
 def test_bad_outcome_is_rejected(audit: AuditLog) -> None:
     row_id = audit.start(AuditEntry(user="U1", operation="x", surface="command"))
     with pytest.raises(ValueError):
         audit.finish(row_id, "maybe")
+    audit.finish(row_id, "failed")
+    with pytest.raises(ValueError):
+        audit.finish(row_id, "succeeded")  # a row is completed once
+
+
+def test_the_chain_holds_and_breaks_when_a_row_is_edited(store: Store, tmp_path: Path) -> None:
+    for n in range(3):
+        store.audit.record(AuditEntry(user=f"U{n}", operation="x", surface="command"), "succeeded")
+    report = store.audit.verify()
+    assert report.ok and report.checked == 3
+    conn = sqlite3.connect(tmp_path / "audit.db")  # someone with file access
+    conn.execute("DROP TRIGGER audit_complete_once")
+    conn.execute("UPDATE audit SET user = 'UEVIL' WHERE id = 2")
+    conn.commit()
+    report = store.audit.verify()
+    assert not report.ok and report.problems == ["audit row #2 was changed after it was written"]

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from rig import Bot, message_text
 
-from bot.audit import AuditQuery
+from bot.store import AuditQuery
 
 CHANNEL = "C0DIGEST"
 

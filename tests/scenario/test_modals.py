@@ -12,7 +12,7 @@ import pytest
 from rig import Bot, message_text
 
 from bot import modals
-from bot.audit import AuditQuery
+from bot.store import AuditQuery
 
 
 @pytest.fixture

@@ -9,15 +9,16 @@ import pytest
 from rig import Bot, message_text
 from stand_ins import RUNS, registered, stand_in
 
-from bot.audit import AuditQuery
 from bot.operations.base import Operation
+from bot.operations.registry import Registry
+from bot.store import AuditQuery
 
 WIPE = stand_in("thing.wipe", "Wiped", "holds 12 GB in 3 tables; all of it goes.")
 
 
 @pytest.fixture
-def wipe() -> Iterator[Operation]:
-    with registered(WIPE) as op:
+def wipe(registry: Registry) -> Iterator[Operation]:
+    with registered(registry, WIPE) as op:
         yield op
 
 
@@ -61,9 +62,9 @@ DELETE = stand_in("project.delete", "Deleted", verb="thing delete", typed_confir
 
 
 @pytest.fixture
-def delete_op(make_bot, demo_config_dict) -> Iterator[Bot]:
+def delete_op(make_bot, demo_config_dict, registry: Registry) -> Iterator[Bot]:
     config = {**demo_config_dict, "approvals": {"required_for": []}}
-    with registered(DELETE), make_bot(config) as running:
+    with registered(registry, DELETE), make_bot(config) as running:
         yield running
 
 

@@ -31,9 +31,9 @@ def test_secrets_stay_out_of_db_logs_and_slack(secret_bot: Bot, caplog: pytest.L
     bot.command(f"audit {SECRETS['POLARIS_API_KEY']}")
     bot.command(f"nonsense {leaked_token} {SECRETS['TFE_TOKEN']}")
     bot.run("audit last 20")
-    bot.audit.db.conn.execute("PRAGMA wal_checkpoint(FULL)")
+    bot.store.database.conn.execute("PRAGMA wal_checkpoint(FULL)")
     haystacks = {
-        "database": b"".join(p.read_bytes() for p in Path(bot.audit.path).parent.glob("projectops.db*")).decode(
+        "database": b"".join(p.read_bytes() for p in Path(bot.store.path).parent.glob("projectops.db*")).decode(
             "utf-8", "replace"),
         "logs": caplog.text,
         "slack": json.dumps([c.params for c in bot.slack.calls], default=str),

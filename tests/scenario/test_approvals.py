@@ -10,8 +10,9 @@ import pytest
 from rig import Bot, message_text
 from stand_ins import RUNS, registered, stand_in
 
-from bot.audit import AuditQuery
 from bot.operations.base import Operation
+from bot.operations.registry import Registry
+from bot.store import AuditQuery
 
 WIPE = stand_in("thing.obliterate", "Obliterated", "holds 7 tables.")
 ADMINS = ["U0ADMIN", "U0ADMIN2"]
@@ -26,8 +27,8 @@ def config(demo_config_dict: dict) -> dict:
 
 
 @pytest.fixture
-def obliterate() -> Iterator[Operation]:
-    with registered(WIPE) as op:
+def obliterate(registry: Registry) -> Iterator[Operation]:
+    with registered(registry, WIPE) as op:
         yield op
 
 

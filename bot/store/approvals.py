@@ -1,4 +1,4 @@
-"""Destructive requests waiting for a second person: persisted in SQLite, expiring, decided once.
+"""Destructive requests waiting for a second person: persisted, expiring, decided once.
 
 A decision is one conditional UPDATE (`WHERE status = 'pending' AND expires_at > now`), so fifty
 simultaneous Approve clicks, a Slack retry or a second app process still decide a request once.
@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass
 
-from bot.audit import AuditLog
+from bot.store.database import Database
 
 PENDING, APPROVED, REJECTED, EXPIRED, DONE, FAILED = "pending", "approved", "rejected", "expired", "done", "failed"
 
@@ -41,9 +40,9 @@ class Approval:
 
 
 class ApprovalStore:
-    def __init__(self, audit: AuditLog) -> None:
-        self.db = audit.db
-        self.lock = audit.lock
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._table = database.db.table("approvals")
 
     def create(self, *, operation: str, command: str, target: str, requester: str, team: str, channel: str,
                request_channel: str, impact: str, ttl_seconds: float) -> Approval:
@@ -53,46 +52,45 @@ class ApprovalStore:
             team=team, channel=channel, request_channel=request_channel, message_ts="", impact=impact,
             status=PENDING, created_at=now, expires_at=now + ttl_seconds,
         )
-        with self.lock:
-            self.db["approvals"].insert(approval.__dict__)
+        with self.database.lock:
+            self._table.insert(asdict(approval))
         return approval
 
     def get(self, approval_id: str) -> Approval | None:
-        with self.lock:
-            rows = list(self.db["approvals"].rows_where("id = ?", [approval_id]))
+        with self.database.lock:
+            rows = list(self._table.rows_where("id = ?", [approval_id]))
         return Approval(**rows[0]) if rows else None
 
     def set_message(self, approval_id: str, message_ts: str) -> None:
-        with self.lock, self.db.conn:
-            self.db.execute("UPDATE approvals SET message_ts = ? WHERE id = ?", [message_ts, approval_id])
+        with self.database.lock:
+            self.database.db.execute("UPDATE approvals SET message_ts = ? WHERE id = ?", [message_ts, approval_id])
 
     def decide(self, approval_id: str, status: str, user_id: str) -> bool:
         """Move a pending, unexpired request to `status`; True only for the one caller that did it."""
-        with self.lock, self.db.conn:
-            cursor = self.db.execute(
+        now = time.time()
+        with self.database.lock:
+            cursor = self.database.db.execute(
                 "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ? "
                 "WHERE id = ? AND status = 'pending' AND expires_at > ?",
-                [status, user_id, time.time(), approval_id, time.time()],
+                [status, user_id, now, approval_id, now],
             )
             return cursor.rowcount == 1
 
     def finish(self, approval_id: str, status: str, result: str) -> None:
-        with self.lock, self.db.conn:
-            self.db.execute("UPDATE approvals SET status = ?, result = ? WHERE id = ?", [status, result, approval_id])
+        with self.database.lock:
+            self.database.db.execute(
+                "UPDATE approvals SET status = ?, result = ? WHERE id = ?", [status, result, approval_id])
 
     def expire_due(self) -> list[Approval]:
         """Mark every pending request past its time as expired; returns them (to update their messages)."""
         now = time.time()
-        with self.lock, self.db.conn:
-            rows: list[dict[str, Any]] = list(
-                self.db["approvals"].rows_where("status = 'pending' AND expires_at <= ?", [now])
-            )
-            self.db.execute("UPDATE approvals SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?",
-                            [now])
+        with self.database.transaction() as db:
+            rows = list(db.table("approvals").rows_where("status = 'pending' AND expires_at <= ?", [now]))
+            db.execute("UPDATE approvals SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?", [now])
         return [Approval(**{**r, "status": EXPIRED}) for r in rows]
 
     def pending_for(self, limit: int = 20) -> list[Approval]:
-        with self.lock:
-            rows = self.db["approvals"].rows_where("status = 'pending' AND expires_at > ?", [time.time()],
-                                                   order_by="created_at", limit=limit)
+        with self.database.lock:
+            rows = self._table.rows_where("status = 'pending' AND expires_at > ?", [time.time()],
+                                          order_by="created_at", limit=limit)
             return [Approval(**r) for r in rows]

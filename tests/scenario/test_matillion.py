@@ -14,12 +14,12 @@ import pytest
 from pydantic import SecretStr
 from rig import Bot, message_text
 
-from bot.audit import AuditQuery
 from bot.backends.base import ClientPool
 from bot.operations.base import Actor, OpRequest
 from bot.operations.executor import execute
 from bot.operations.matillion.provision import ProvisioningFailed, ProvisionParams
 from bot.slack.replies import render_result, response_payload
+from bot.store import AuditQuery
 
 AGENT = "7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d"
 PRIVATE_KEY = "MIIEe2eKnownPrivateKeyMaterial7Q"  # no PEM armour: only registration can hide it

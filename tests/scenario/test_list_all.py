@@ -7,7 +7,7 @@ import time
 import httpx
 from rig import Bot, message_text
 
-from bot.audit import AuditQuery
+from bot.store import AuditQuery
 
 
 def finished_rows(bot: Bot, operation: str) -> list[dict]:
