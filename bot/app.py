@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.assistant.model import ModelResolver
 from bot.backends.base import ClientPool
 from bot.operations.context import Services
 from bot.operations.loader import load_operations
@@ -30,12 +32,16 @@ from bot.redact import register_secret
 from bot.scheduler import start_scheduler
 from bot.settings import AppConfig, Env
 from bot.slack.approvals import sweep_forever
+from bot.slack.assistant import Assistant
 from bot.slack.edge import malformed
 from bot.slack.middleware import middleware_for
-from bot.store import Store
+from bot.store import Store, StoreError
 from handlers import register_listeners
 
 log = logging.getLogger("projectops")
+
+#: /readyz answers 503 when the database has not answered `SELECT 1` within this.
+READINESS_TIMEOUT_SECONDS = 3.0
 
 
 class StartupError(Exception):
@@ -64,12 +70,23 @@ def slack_client(env: Env) -> AsyncWebClient:
     )
 
 
+def open_store(env: Env) -> Store:
+    """PostgreSQL when PROJECTOPS_DATABASE_URL is set (no SQLite file is made), else SQLite at PROJECTOPS_DB."""
+    url = env.projectops_database_url.get_secret_value() if env.projectops_database_url else None
+    if url:
+        register_secret(urlsplit(url).password)  # never in a message, a log line or the audit log
+    try:
+        return Store.connect(database_url=url, sqlite_path=env.projectops_db)
+    except StoreError as exc:
+        raise StartupError(f"cannot open the database: {exc}") from exc
+
+
 def build(env: Env, config: AppConfig, *, store: Store | None = None,
           registry: Registry | None = None) -> ProjectOps:
     """Everything the Slack app needs, wired together (no network calls here)."""
     if env.slack_signing_secret is None:
         raise StartupError("SLACK_SIGNING_SECRET is not set: copy it from your Slack app's Basic Information.")
-    for secret in (env.slack_bot_token, env.slack_signing_secret, env.slack_app_token):
+    for secret in (env.slack_bot_token, env.slack_signing_secret, env.slack_app_token, env.projectops_database_url):
         register_secret(secret)
     for target in config.targets.values():
         for value in target.credentials.values():
@@ -80,7 +97,7 @@ def build(env: Env, config: AppConfig, *, store: Store | None = None,
         response = await client.usergroups_users_list(usergroup=group_id)
         return list(response.get("users") or [])
 
-    store = store or Store.open(env.projectops_db)
+    store = store or open_store(env)
     services = Services(
         config=config,
         store=store,
@@ -91,13 +108,14 @@ def build(env: Env, config: AppConfig, *, store: Store | None = None,
         pacer=ChannelPacer(slots=store.pacing),  # shared by every process using this database
     )
     bolt = AsyncApp(
+        name="projectops",  # spares Bolt an inspect.stack() to guess it
         client=client,
         signing_secret=env.slack_signing_secret.get_secret_value(),
         raise_error_for_unhandled_request=False,
     )
     for middleware in middleware_for(services):
         bolt.use(middleware)
-    register_listeners(bolt, services)
+    register_listeners(bolt, services, Assistant(services, model=ModelResolver.from_env(env)))
     return ProjectOps(bolt=bolt, services=services)
 
 
@@ -117,7 +135,7 @@ async def stop_background(project: ProjectOps, tasks: list[asyncio.Task]) -> Non
 
 
 def http_app(project: ProjectOps) -> Starlette:
-    """`POST /slack/events` for commands, interactivity and events; `GET /healthz`."""
+    """`POST /slack/events` for commands, interactivity and events; `GET /healthz` (alive), `GET /readyz` (ready)."""
     handler = AsyncSlackRequestHandler(project.bolt)
 
     async def slack_events(request: Request) -> Response:
@@ -127,17 +145,21 @@ def http_app(project: ProjectOps) -> Starlette:
         return await handler.handle(request)
 
     async def healthz(request: Request) -> Response:
+        """Liveness: 200 while the process serves, whatever the database does (that is /readyz's answer)."""
         services = project.services
+        return JSONResponse({"ok": True, "db": services.store.kind, "targets": len(services.config.targets),
+                             "operations": len(services.registry.all())})
+
+    async def readyz(request: Request) -> Response:
+        """Readiness: 200 when the database answers, 503 (with the reason) while it cannot be reached."""
+        store = project.services.store
         try:
-            services.audit.count()
-            db = "ok"
-        except Exception:
-            db = "error"
-        return JSONResponse(
-            {"ok": db == "ok", "db": db, "targets": len(services.config.targets),
-             "operations": len(services.registry.all())},
-            status_code=200 if db == "ok" else 503,
-        )
+            await asyncio.wait_for(asyncio.to_thread(store.ping), READINESS_TIMEOUT_SECONDS)
+        except (StoreError, TimeoutError) as exc:
+            why = str(exc) or f"the database did not answer within {READINESS_TIMEOUT_SECONDS:.0f} s"
+            return JSONResponse({"ready": False, "db": "error", "database": store.kind, "error": why},
+                                status_code=503)
+        return JSONResponse({"ready": True, "db": "ok", "database": store.kind})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -149,6 +171,7 @@ def http_app(project: ProjectOps) -> Starlette:
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

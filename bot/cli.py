@@ -97,7 +97,8 @@ def config_check() -> None:
     """Validate the config and print the targets with secrets redacted."""
     env, config = load_env_and_config()
     typer.echo(f"config: {env.projectops_config or '(none: no targets)'}")
-    typer.echo(f"database: {env.projectops_db}")
+    database = "PostgreSQL (PROJECTOPS_DATABASE_URL)" if env.projectops_database_url else env.projectops_db
+    typer.echo(f"database: {database}")
     for target in config.targets.values():
         typer.echo(json.dumps(target.redacted(), sort_keys=True))
     roles = config.roles
@@ -110,16 +111,21 @@ def config_check() -> None:
 @audit_cli.command("verify")
 def audit_verify() -> None:
     """Check the audit log's hash chain: exit 1 and list every row that was changed or removed."""
-    from bot.store import Store
+    from bot.store import Store, StoreError
 
     env = Env()
-    if not env.projectops_db.exists():
-        fail(f"no audit database at {env.projectops_db} (set PROJECTOPS_DB)")
-    store = Store.open(env.projectops_db)
+    url = env.projectops_database_url.get_secret_value() if env.projectops_database_url else None
+    if not url and not env.projectops_db.exists():
+        fail(f"no audit database at {env.projectops_db} (set PROJECTOPS_DB, or PROJECTOPS_DATABASE_URL)")
     try:
-        report = store.audit.verify()
-    finally:
-        store.close()
+        store = Store.connect(database_url=url, sqlite_path=env.projectops_db)
+        try:
+            report = store.audit.verify()
+        finally:
+            store.close()
+    except StoreError as exc:
+        fail(f"cannot read the audit log: {exc}")
+        raise AssertionError("unreachable") from exc
     for problem in report.problems:
         typer.echo(f"TAMPERED: {problem}")
     if not report.ok:

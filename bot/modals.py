@@ -1,14 +1,24 @@
-"""Modal builders for create and edit, per back-end kind, and the field rules checked on submit."""
+"""Modal builders for create and edit, per back-end kind, and their validation on submit.
+
+The rules are the params models' (`bot.operations.rules`): a submitted form is validated by the operation's params
+model and each problem is shown on its field in the model's own words, the same a typed command shows. The form's
+limits (choices, lengths, hints) are read from the same modules, never written here a second time.
+"""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from bot.operations import phoenix, terraform
+from bot.operations import rules as params_rules
+from bot.operations.matillion.projects import DEPLOYMENT_CHOICES, WAREHOUSE_CHOICES
+from bot.operations.matillion.projects import ProjectCreateParams as MatillionCreate
+from bot.operations.polaris.projects import REGIONS as POLARIS_REGIONS
+from bot.operations.polaris.projects import ProjectCreateParams as PolarisCreate
 from bot.ui import blocks as bk
 from bot.ui.ids import (
     CREATE_CALLBACK,
@@ -21,11 +31,8 @@ from bot.ui.ids import (
 )
 
 VALUE = "value"  # action_id of every form field
-
-POLARIS_REGIONS = ("us-east-1", "us-east-2", "eu-central-1", "eu-west-1", "us-west-2", "ap-northeast-2",
-                   "ap-south-1", "eastus", "germanywestcentral", "westus2")
-TERRAFORM_NAME = re.compile(r"^[A-Za-z0-9 _-]{3,40}$")
-DURATION = re.compile(r"^(\d+[dh]|none|off|never)$", re.IGNORECASE)
+#: Longest field error shown (a rule's sentence fits; Slack shows it under the field).
+ERROR_MAX = 300
 
 
 @dataclass(frozen=True)
@@ -43,24 +50,27 @@ class Field:
 
 CREATE_FIELDS: dict[str, tuple[Field, ...]] = {
     "polaris": (
-        Field("name", "Project name", max_length=128),
+        Field("name", "Project name", max_length=params_rules.max_length(PolarisCreate, "name")),
         Field("plan", "Plan", hint="e.g. starter, a.01, a.02"),
         Field("region", "Region", "select", optional=True, choices=POLARIS_REGIONS),
     ),
     "phoenix": (
-        Field("name", "Project name", hint="No / ? or #."),
+        Field("name", "Project name", hint=phoenix.NAME_HINT),
         Field("description", "Description", "multiline", optional=True),
     ),
     "terraform": (
-        Field("name", "Project name", hint="3-40 letters, digits, spaces, - or _", max_length=40),
-        Field("description", "Description", "multiline", optional=True, max_length=256),
+        Field("name", "Project name", hint=terraform.NAME_HINT,
+              max_length=params_rules.max_length(terraform.CreateParams, "name")),
+        Field("description", "Description", "multiline", optional=True,
+              max_length=params_rules.max_length(terraform.CreateParams, "description")),
         Field("auto_destroy", "Auto-destroy idle workspaces after", optional=True, hint="e.g. 14d or 24h"),
     ),
     "matillion": (
-        Field("name", "Project name", max_length=255),
-        Field("warehouse", "Warehouse", "select", choices=("snowflake", "redshift")),
-        Field("deployment_type", "Deployment type", "select", choices=("hybrid", "full_saas")),
-        Field("description", "Description", "multiline", optional=True, max_length=1000),
+        Field("name", "Project name", max_length=params_rules.max_length(MatillionCreate, "name")),
+        Field("warehouse", "Warehouse", "select", choices=WAREHOUSE_CHOICES),
+        Field("deployment_type", "Deployment type", "select", choices=DEPLOYMENT_CHOICES),
+        Field("description", "Description", "multiline", optional=True,
+              max_length=params_rules.max_length(MatillionCreate, "description")),
     ),
 }
 
@@ -72,8 +82,10 @@ EDIT_FIELDS: dict[str, tuple[Field, ...]] = {
     ),
     "phoenix": (Field("description", "Description", "multiline", optional=True),),
     "terraform": (
-        Field("name", "Name", hint="3-40 letters, digits, spaces, - or _", max_length=40),
-        Field("description", "Description", "multiline", optional=True, max_length=256),
+        Field("name", "Name", hint=terraform.NAME_HINT,
+              max_length=params_rules.max_length(terraform.UpdateParams, "name")),
+        Field("description", "Description", "multiline", optional=True,
+              max_length=params_rules.max_length(terraform.UpdateParams, "description")),
         Field("auto_destroy", "Auto-destroy idle workspaces after", optional=True, hint="e.g. 14d, 24h or none"),
     ),
 }
@@ -200,35 +212,16 @@ def coerce(kind: str, fields: tuple[Field, ...], values: dict[str, Any]) -> dict
             for k, v in values.items()}
 
 
-def rule_errors(kind: str, values: dict[str, Any]) -> dict[str, str]:
-    """Each back end's own rules, beyond what its params model checks."""
-    errors: dict[str, str] = {}
-    name = values.get("name")
-    if kind == "terraform":
-        if name is not None and not TERRAFORM_NAME.match(name):
-            errors["name"] = "Use 3-40 letters, digits, spaces, - or _."
-        if len(values.get("description") or "") > 256:
-            errors["description"] = "Up to 256 characters."
-        if values.get("auto_destroy") and not DURATION.match(values["auto_destroy"]):
-            errors["auto_destroy"] = "Use a number of days or hours, e.g. 14d or 24h (or none)."
-    elif kind == "phoenix" and name is not None and any(c in name for c in "/?#"):
-        errors["name"] = "A Phoenix project name cannot contain /, ? or #."
-    elif kind == "polaris" and values.get("region") and values["region"] not in POLARIS_REGIONS:
-        errors["region"] = "Not a Polaris region."
-    return errors
-
-
 def validate(model: type[BaseModel], kind: str, values: dict[str, Any],
              fields: tuple[Field, ...]) -> tuple[BaseModel | None, dict[str, str]]:
-    """The params model built from `values`, or errors keyed by block_id (the field name)."""
-    errors = rule_errors(kind, values)
-    names = {f.name for f in fields}
+    """The params model built from `values`, or errors keyed by block_id (the field name) in the model's own
+    words. `kind` is kept for callers; every rule is the params model's."""
+    names = [f.name for f in fields]
     try:
-        params = model.model_validate(values)
+        return model.model_validate(values), {}
     except ValidationError as exc:
-        for err in exc.errors():
-            loc = str(err["loc"][0]) if err.get("loc") else ""
-            block = loc if loc in names else next(iter(names))
-            errors.setdefault(block, bk.clip(str(err.get("msg", "invalid")).removeprefix("Value error, "), 150))
+        errors: dict[str, str] = {}
+        for field, text in params_rules.problems(exc).items():
+            block = field if field in names else names[0]
+            errors.setdefault(block, bk.clip(text, ERROR_MAX))
         return None, errors
-    return (None, errors) if errors else (params, {})

@@ -26,6 +26,8 @@ class Operation(Protocol):
     def qualified_name(self) -> str: ...
     @property
     def command(self) -> str: ...
+    @property
+    def min_role(self) -> str: ...
 
 #: The least role that may *request* an operation. Operators request destructive work; an admin
 #: must approve it (see `needs_approval`).
@@ -118,6 +120,8 @@ class Policy:
     async def check(self, user_id: str, operation: Operation, target: Target | None) -> Decision:
         role = await self.role_of(user_id, target)
         needed = REQUIRED_ROLE[operation.risk]
+        if operation.min_role and ROLE_ORDER[operation.min_role] > ROLE_ORDER[needed]:
+            needed = operation.min_role
         allowed = ROLE_ORDER[role] >= ROLE_ORDER[needed]
         holders: list[str] = []
         if not allowed:

@@ -10,14 +10,15 @@ Slack keeps at most three views in a stack, so the last step replaces the third 
 from __future__ import annotations
 
 import json
-import re
+from functools import partial
 from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
-from bot.backends.matillion import ACCESS_LEVELS, is_uuid
 from bot.modals import Field, field_blocks, option, submitted_values
-from bot.operations.matillion.provision import SECRET_FIELDS, ProvisionParams
+from bot.operations import rules
+from bot.operations.matillion.projects import DEPLOYMENT_CHOICES, WAREHOUSE_CHOICES
+from bot.operations.matillion.provision import ACCESS_LEVELS, SECRET_FIELDS, UUID_LENGTH, ProvisionParams
 from bot.ui import blocks as bk
 from bot.ui.ids import PROVISION_CALLBACK, PROVISION_RESUME_ACTION, PROVISION_RESUME_CALLBACK
 
@@ -26,38 +27,43 @@ RESUME_CALLBACK = PROVISION_RESUME_CALLBACK
 RESUME_ACTION = PROVISION_RESUME_ACTION
 TARGET_BLOCK = "target"
 STEP_TITLES = ("Project", "Warehouse connection", "Environment", "Credentials")
-REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 META_MAX = 3000  # Slack's private_metadata limit
+PORT_DIGITS = 5
+#: A field's length limit, read from ProvisionParams (the one place it is written).
+limit = partial(rules.max_length, ProvisionParams)
 
 PROJECT_FIELDS = (
-    Field("name", "Project name", max_length=255),
-    Field("description", "Description", "multiline", optional=True, max_length=500),
-    Field("warehouse", "Warehouse", "select", choices=("snowflake", "redshift")),
-    Field("deployment_type", "Deployment type", "select", choices=("hybrid", "full_saas")),
+    Field("name", "Project name", max_length=limit("name")),
+    Field("description", "Description", "multiline", optional=True, max_length=limit("description")),
+    Field("warehouse", "Warehouse", "select", choices=WAREHOUSE_CHOICES),
+    Field("deployment_type", "Deployment type", "select", choices=DEPLOYMENT_CHOICES),
 )
 CONNECTION_FIELDS = {
     "snowflake": (
-        Field("account", "Snowflake account", hint="e.g. acme-xy12345", max_length=255),
-        Field("username", "Username", max_length=255),
-        Field("connection", "Connection name", optional=True, hint="snowflake-main if left empty", max_length=255),
-        Field("default_role", "Default role", optional=True, max_length=255),
-        Field("default_warehouse", "Default warehouse", optional=True, max_length=255),
-        Field("default_database", "Default database", optional=True, max_length=255),
-        Field("default_schema", "Default schema", optional=True, max_length=255),
+        Field("account", "Snowflake account", hint="e.g. acme-xy12345", max_length=limit("account")),
+        Field("username", "Username", max_length=limit("username")),
+        Field("connection", "Connection name", optional=True, hint="snowflake-main if left empty",
+              max_length=limit("connection")),
+        Field("default_role", "Default role", optional=True, max_length=limit("default_role")),
+        Field("default_warehouse", "Default warehouse", optional=True, max_length=limit("default_warehouse")),
+        Field("default_database", "Default database", optional=True, max_length=limit("default_database")),
+        Field("default_schema", "Default schema", optional=True, max_length=limit("default_schema")),
     ),
     "redshift": (
-        Field("endpoint", "Redshift endpoint", hint="the cluster host name", max_length=255),
-        Field("port", "Port", optional=True, hint="5439 if left empty", max_length=5),
-        Field("username", "Username", max_length=255),
-        Field("connection", "Connection name", optional=True, hint="redshift-main if left empty", max_length=255),
-        Field("default_database", "Default database", optional=True, max_length=255),
-        Field("default_schema", "Default schema", optional=True, max_length=255),
+        Field("endpoint", "Redshift endpoint", hint="the cluster host name", max_length=limit("endpoint")),
+        Field("port", "Port", optional=True, hint="5439 if left empty", max_length=PORT_DIGITS),
+        Field("username", "Username", max_length=limit("username")),
+        Field("connection", "Connection name", optional=True, hint="redshift-main if left empty",
+              max_length=limit("connection")),
+        Field("default_database", "Default database", optional=True, max_length=limit("default_database")),
+        Field("default_schema", "Default schema", optional=True, max_length=limit("default_schema")),
     ),
 }
 ENVIRONMENT_FIELDS = (
-    Field("environment", "Environment name", max_length=255),
-    Field("environment_description", "Environment description", "multiline", optional=True, max_length=500),
-    Field("agent", "Default agent id", hint="a UUID, as Matillion shows it", max_length=36),
+    Field("environment", "Environment name", max_length=limit("environment")),
+    Field("environment_description", "Environment description", "multiline", optional=True,
+          max_length=limit("environment_description")),
+    Field("agent", "Default agent id", hint="a UUID, as Matillion shows it", max_length=UUID_LENGTH),
     Field("access_level", "Default access level", "select", choices=ACCESS_LEVELS),
 )
 SECRET_HINT = "Typed only here: never stored by projectops, never shown again."
@@ -70,7 +76,7 @@ CREDENTIAL_FIELDS = {
 }
 REPOSITORY_FIELDS = (
     Field("repository", "GitHub repository", optional=True, hint="owner/repo — leave empty to skip",
-          max_length=255),
+          max_length=limit("repository")),
     Field("git_access_token", "GitHub personal access token", optional=True, hint=SECRET_HINT),
 )
 STEP_FIELDS = ("project", "connection", "environment", "credentials")
@@ -153,25 +159,22 @@ def step_values(view: dict[str, Any], step: int, earlier: dict[str, Any]) -> dic
 
 
 def check_step(step: int, values: dict[str, Any], earlier: dict[str, Any]) -> dict[str, str]:
-    """Errors keyed by block_id for one step's answers; never echoes a value back."""
+    """Errors keyed by block_id for one step's answers, each field checked by ProvisionParams' own rules (the
+    words the command line shows too); never echoes a value back."""
     errors: dict[str, str] = {}
     for f in fields_for(step, {**earlier, **values}):
         value = values.get(f.name)
         if not f.optional and not value:
             errors[f.name] = f"{f.label} is required."
-        elif f.max_length and isinstance(value, str) and len(value) > f.max_length:
-            errors[f.name] = f"Up to {f.max_length} characters."
         elif f.choices and value and value not in f.choices:
             errors[f.name] = "Choose one of the options."
-    if step == 2 and values.get("port") and not (values["port"].isdigit() and 0 < int(values["port"]) < 65536):
-        errors["port"] = "A port number, 1-65535."
-    if step == 3 and values.get("agent") and not is_uuid(values["agent"]):
-        errors["agent"] = "Agent ids are UUIDs, like 7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d."
-    if step == 4:
+        elif value and f.name in ProvisionParams.model_fields:
+            problem = rules.field_problem(ProvisionParams, f.name, value)
+            if problem:
+                errors[f.name] = problem
+    if step == 4 and "repository" not in errors:
         repo, token = values.get("repository"), values.get("git_access_token")
-        if repo and not REPOSITORY.match(repo):
-            errors["repository"] = "Use owner/repo, e.g. acme/analytics."
-        elif repo and not token:
+        if repo and not token:
             errors["git_access_token"] = "A repository needs a personal access token."
         elif token and not repo:
             errors["repository"] = "Name the repository the token is for, or clear the token."

@@ -45,6 +45,13 @@ class Env(BaseSettings):
     slack_api_url: str | None = None
     projectops_config: Path | None = None
     projectops_db: Path = Path("./projectops.db")
+    # PostgreSQL for every piece of state (several replicas): postgresql://user:password@host:5432/db. Unset or
+    # empty: SQLite at projectops_db. A secret, since the URL may carry the password.
+    projectops_database_url: SecretStr | None = None
+    # The optional model (bot/assistant/model.py): used only when base URL and model are both set.
+    projectops_llm_base_url: str | None = None
+    projectops_llm_model: str | None = None
+    projectops_llm_api_key: SecretStr | None = None
 
 
 class TargetPolicy(BaseModel):
@@ -113,15 +120,35 @@ class ApprovalsConfig(BaseModel):
     required_for: list[str] = Field(default_factory=lambda: list(DEFAULT_REQUIRE_APPROVAL))
 
 
+#: Storage thresholds, in percent of a project's limit: the one place they are written (config `digests:`).
+FLAG_PERCENT = 80  # flagged at the top of a storage digest; listed as near its limit on the App Home
+ALERT_PERCENT = 90  # raises an alert between digests; marked "nearly full" wherever storage is shown
+
+
 class DigestsConfig(BaseModel):
-    """Defaults for scheduled digests and the alert checks between them."""
+    """Defaults for scheduled digests and the alert checks between them, and the storage thresholds every
+    surface uses (read them as `flag_share` and `alert_share`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    flag_percent: int = Field(default=80, ge=1, le=100, description="storage share flagged at a digest's top")
-    alert_percent: int = Field(default=90, ge=1, le=100, description="storage share that raises an alert")
+    flag_percent: int = Field(default=FLAG_PERCENT, ge=1, le=100,
+                              description="storage share flagged at a digest's top")
+    alert_percent: int = Field(default=ALERT_PERCENT, ge=1, le=100,
+                               description="storage share that raises an alert")
     alert_check_minutes: float = Field(default=5, gt=0, le=24 * 60)
     fanout: int = Field(default=256, ge=1, le=4096, description="requests in flight at once while building one")
+
+    @property
+    def flag_share(self) -> float:
+        """The storage share (0-1) from which a project is flagged: a digest's top list, the App Home's "near its
+        storage limit"."""
+        return self.flag_percent / 100
+
+    @property
+    def alert_share(self) -> float:
+        """The storage share (0-1) from which a project is nearly full: an alert between digests, the
+        "nearly full" mark on Polaris storage figures."""
+        return self.alert_percent / 100
 
 
 class AppConfig(BaseModel):

@@ -6,9 +6,11 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.operations.context import Services
-from handlers import actions, approvals, commands, events, options, views
+from bot.slack.assistant import Assistant
+from handlers import actions, approvals, assistant, commands, events, options, views
 
 
-def register_listeners(app: AsyncApp, services: Services) -> None:
+def register_listeners(app: AsyncApp, services: Services, helper: Assistant) -> None:
     for module in (commands, actions, approvals, views, events, options):
         module.register(app, services)
+    assistant.register(app, helper)

@@ -1,36 +1,22 @@
-"""Events API: @-mentions (answered in thread), DMs, and the App Home tab."""
+"""Events API: the App Home tab (mentions and DMs are the assistant's: handlers/assistant.py)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncSay
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.operations.context import Services
-from bot.slack import dispatch, home
+from bot.slack import home
 
-_MENTION = re.compile(r"<@[UW][A-Z0-9]+(\|[^>]*)?>")
+
+async def home_tab(event: dict[str, Any]) -> bool:
+    return event.get("tab", "home") == "home"
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    @app.event("app_mention")
-    async def on_mention(event: dict[str, Any], context: dict[str, Any], say: AsyncSay) -> None:
-        text = _MENTION.sub("", str(event.get("text") or "")).strip()
-        await dispatch.conversation(services, context["actor"], text, say,
-                                    thread_ts=event.get("thread_ts") or event.get("ts"))
-
-    @app.event("message")
-    async def on_direct_message(event: dict[str, Any], context: dict[str, Any], say: AsyncSay) -> None:
-        if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
-            return
-        text = str(event.get("text") or "").strip().removeprefix("/projects").strip()
-        await dispatch.conversation(services, context["actor"], text, say)
-
-    @app.event("app_home_opened")
+    @app.event("app_home_opened", matchers=[home_tab])
     async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("tab", "home") != "home":
-            return
         user_id = str(event.get("user") or "")
         await client.views_publish(user_id=user_id, view=await home.home_view(services, user_id))

@@ -147,3 +147,36 @@ def make_services(tmp_path: Path, registry: Registry):
     yield factory
     for store in opened:
         store.close()
+
+
+# -- a real PostgreSQL (tests/pg.py) ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL server for the whole session (Debian's binaries, 127.0.0.1, a temporary folder).
+
+    Skipped where the binaries are missing, except where PostgreSQL is required (CI=1, PROJECTOPS_REQUIRE_POSTGRES=1,
+    .ci/run): there a missing PostgreSQL fails the tests that need it.
+    """
+    from pg import postgres_server as start
+
+    with start() as server:
+        if server is None:
+            pytest.skip("PostgreSQL is not installed here (apt-get install -y postgresql); CI requires it")
+        yield server
+
+
+@pytest.fixture
+def pg_url(postgres_server) -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database for this test, already migrated (a copy of a template)."""
+    url = postgres_server.database()
+    yield url
+    postgres_server.drop(url)
+
+
+@pytest.fixture
+def pg_blank_url(postgres_server) -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL database (no tables): for tests of the migrations themselves."""
+    url = postgres_server.database(migrated=False)
+    yield url
+    postgres_server.drop(url)

@@ -252,7 +252,7 @@ class InprocBot(Bot):
 
 
 def build_project(slack: SlackEmulator, config: dict[str, Any], workdir: Path,
-                  registry: Registry | None = None) -> ProjectOps:
+                  registry: Registry | None = None, **env_extra: Any) -> ProjectOps:
     """The real app, as `projectops run` builds it: config file on disk, SQLite in `workdir`, Slack emulated."""
     config_path = workdir / "config.yml"
     config_path.write_text(yaml.safe_dump(config))
@@ -262,6 +262,7 @@ def build_project(slack: SlackEmulator, config: dict[str, Any], workdir: Path,
         slack_api_url=slack.api_url,
         projectops_config=config_path,
         projectops_db=workdir / "projectops.db",
+        **env_extra,
     )
     return build(env, load_config(config_path, environ={}), registry=registry)
 
@@ -272,9 +273,11 @@ def close_project_store(project: ProjectOps) -> None:
 
 @contextmanager
 def running_inproc_bot(slack: SlackEmulator, config: dict[str, Any], workdir: Path,
-                       registry: Registry | None = None) -> Iterator[InprocBot]:
-    """projectops in process: `start_background` on its own loop, requests dispatched to Bolt directly."""
-    project = build_project(slack, config, workdir, registry)
+                       registry: Registry | None = None, **env_extra: Any) -> Iterator[InprocBot]:
+    """projectops in process: `start_background` on its own loop, requests dispatched to Bolt directly.
+
+    `env_extra` sets more of the environment (`projectops_llm_base_url=…` for a model)."""
+    project = build_project(slack, config, workdir, registry, **env_extra)
     app_loop = AppLoop()
     builder = SlackRequestBuilder(SIGNING_SECRET, response_url_base=slack.response_url_base)
     if hasattr(builder, "attach"):

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from bot.backends.transport import PooledTransport
-from bot.errors import BackendError
+from bot.errors import BackendError, Reason
 from bot.redact import scrub
 
 log = logging.getLogger("projectops.backends")
@@ -108,6 +108,7 @@ class HttpBackend:
                     "It may be overloaded; try again in a minute.",
                     backend=self.backend,
                     retryable=True,
+                    reason=Reason.TIMEOUT,
                 ) from None
             except httpx.TransportError as exc:
                 safe = method not in NON_IDEMPOTENT or isinstance(exc, httpx.ConnectError)
@@ -116,9 +117,10 @@ class HttpBackend:
                     continue
                 raise BackendError(
                     f"Could not reach {self.backend} at {self.client.base_url} ({type(exc).__name__}).",
-                    "Check the target's URL and that the service is up (`/projects targets`).",
+                    "Check the target's URL and that the service is up.",
                     backend=self.backend,
                     retryable=True,
+                    reason=Reason.UNREACHABLE,
                 ) from None
             self.last_request_id = request_id_of(response)
             if response.status_code < 400:

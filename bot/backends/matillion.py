@@ -22,7 +22,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from bot.backends.http import HttpBackend, body_text
-from bot.errors import BackendError, ConflictError, NotFoundError, UsageError
+from bot.errors import BackendError, ConflictError, NotFoundError, Reason, UsageError
 from bot.redact import register_secret
 from bot.settings import Target
 
@@ -207,12 +207,10 @@ class MatillionErrors:
             return BackendError(f"The Matillion API credentials of `{name}` may not do this: {detail}",
                                 "Provisioning needs API credentials created by a Super Admin.", code=code)
         if status == 404:
-            return NotFoundError(f"Matillion could not find that: {detail}",
-                                 f"`/projects list {name}` shows the projects.", code=code)
+            return NotFoundError(f"Matillion could not find that: {detail}", code=code)
         if status == 409:
-            return ConflictError(f"Matillion refused: {detail}",
-                                 "Pick another name, or look at what already exists with `/projects show`.",
-                                 code=code)
+            return ConflictError(f"Matillion refused: {detail}", "Pick another name, or look at what already exists.",
+                                 code=code, reason=Reason.EXISTS)
         if status == 429:
             return BackendError("Matillion is rate limiting projectops.", code=code)
         if status >= 500:
@@ -336,7 +334,11 @@ class MatillionClient:
         return [MatillionProject.model_validate(p) for p in await self._paged("v1/projects")]
 
     async def get_project(self, project_id: str) -> MatillionProject:
-        response = await self._call("GET", f"v1/projects/{_project_path(project_id)}")
+        try:
+            response = await self._call("GET", f"v1/projects/{_project_path(project_id)}")
+        except NotFoundError as exc:
+            exc.resource, exc.name = "project", project_id
+            raise
         return MatillionProject.model_validate(response.json())
 
     async def find_project(self, ref: str) -> MatillionProject:
@@ -345,11 +347,12 @@ class MatillionClient:
         if is_uuid(ref):
             return await self.get_project(ref.lower())
         folded = ref.casefold()
-        for project in await self.list_projects():
+        projects = await self.list_projects()
+        for project in projects:
             if project.name.casefold() == folded:
                 return project
         raise NotFoundError(f"There is no Matillion project named `{ref}` on `{self.target.name}`.",
-                            f"`/projects list {self.target.name}` shows the projects.", backend=BACKEND)
+                            backend=BACKEND, resource="project", name=ref, candidates=[p.name for p in projects])
 
     async def list_connections(self, project_id: str) -> list[DataPlatformConnection]:
         items = await self._paged(f"v1/projects/{_project_path(project_id)}/data-platform-connections")
@@ -377,8 +380,8 @@ class MatillionClient:
         response = await self._call("POST", "v1/projects", json=body)
         project_id = (response.json() or {}).get("projectId") or (response.json() or {}).get("id")
         if not project_id:
-            raise BackendError("Matillion created the project but did not say its id.",
-                               f"`/projects list {self.target.name}` should show it.", backend=BACKEND)
+            raise BackendError("Matillion created the project but did not say its id.", backend=BACKEND,
+                               reason=Reason.NO_ID, resource="project", name=name)
         return str(project_id)
 
     async def delete_project(self, project_id: str) -> None:
@@ -448,5 +451,5 @@ class MatillionClient:
 
 def _project_path(project_id: str) -> str:
     if not project_id or not project_id.strip():
-        raise UsageError("Name the Matillion project.", "`/projects list matillion` shows them.")
+        raise UsageError("Name the Matillion project.")
     return quote(project_id.strip(), safe="")

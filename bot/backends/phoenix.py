@@ -15,14 +15,15 @@ import httpx
 from pydantic import BaseModel
 
 from bot.backends.http import HttpBackend, body_text
-from bot.errors import BackendError, ConflictError, NotFoundError, UsageError
+from bot.errors import BackendError, ConflictError, NotFoundError, Reason, UsageError
 from bot.settings import Target
 
 BACKEND = "Phoenix"
 DEFAULT_PROJECT = "default"
 PAGE_SIZE = 100
 COUNT_PAGE_SIZE = 1000  # pages for counting: fewer round trips, still a modest answer
-#: Characters Phoenix cannot take in a project name used as a path identifier.
+#: Characters Phoenix cannot take in a project name used as a path identifier (the params models of the Phoenix
+#: operations refuse them in words; `_identifier_path` keeps a guard on the same characters).
 UNSAFE_NAME_CHARS = "/?#"
 MAX_PAGES = 1000
 
@@ -40,36 +41,13 @@ class PhoenixProject(BaseModel):
         return ""
 
 
-def check_name(name: str, *, action: str = "use") -> None:
-    """Refuse names Phoenix cannot address by path, before any call."""
-    if not name or not name.strip():
-        raise UsageError("A Phoenix project name cannot be empty.", "Give a name such as `chatbot-prod`.")
-    bad = sorted({c for c in name if c in UNSAFE_NAME_CHARS})
-    if bad:
-        shown = " ".join(f"`{c}`" for c in bad)
-        raise UsageError(
-            f"Phoenix project names cannot contain {shown}: Phoenix uses the name in the URL.",
-            f"Pick a name without `/`, `?` or `#` to {action}, e.g. `{_suggest(name)}`.",
-        )
-    if name != name.strip():
-        raise UsageError(
-            "A Phoenix project name cannot start or end with a space.", f"Use `{name.strip()}` instead."
-        )
-
-
-def _suggest(name: str) -> str:
-    cleaned = "".join("-" if c in UNSAFE_NAME_CHARS else c for c in name.strip()).strip("-")
-    return cleaned or "my-project"
-
-
 def _identifier_path(identifier: str) -> str:
+    """The project's path; a guard against identifiers Phoenix cannot address (the params models say it first)."""
     if not identifier or not identifier.strip():
-        raise UsageError("Name the Phoenix project, or give its id.", "`/projects list phoenix` shows them.")
+        raise UsageError("Name the Phoenix project, or give its id.")
     if any(c in UNSAFE_NAME_CHARS for c in identifier):
-        raise UsageError(
-            f"`{identifier}` cannot be used to address a Phoenix project: `/`, `?` and `#` break its URL.",
-            "Use the project's id instead (`/projects list phoenix` shows it).",
-        )
+        raise UsageError(f"`{identifier}` cannot be used to address a Phoenix project: `/`, `?` and `#` break "
+                         "its URL.", "Use the project's id instead.")
     return "/v1/projects/" + quote(identifier, safe="")
 
 
@@ -142,8 +120,7 @@ class PhoenixErrors:
                 )
             return BackendError(f"Phoenix refused: {text or 'forbidden'}.", "Check the target's API key.")
         if status == 404:
-            return NotFoundError(text or "Phoenix could not find that project.",
-                                 "`/projects list phoenix` shows the projects there.")
+            return NotFoundError(text or "Phoenix could not find that project.", resource="project")
         if status == 507:
             return BackendError(
                 f"Phoenix on `{name}` is out of storage and refuses to create or change projects (507).",
@@ -209,11 +186,14 @@ class PhoenixClient:
 
     async def get_project(self, identifier: str) -> PhoenixProject:
         """A project by its id (`UHJvamVjdDoy`) or its name."""
-        payload = await self.http.get_json(_identifier_path(identifier))
+        try:
+            payload = await self.http.get_json(_identifier_path(identifier))
+        except NotFoundError as exc:
+            exc.name = identifier
+            raise
         return PhoenixProject.model_validate(payload["data"])
 
     async def create_project(self, name: str, description: str | None = None) -> PhoenixProject:
-        check_name(name, action="create")
         body: dict[str, Any] = {"name": name}
         if description is not None:
             body["description"] = description
@@ -232,18 +212,23 @@ class PhoenixClient:
         except BackendError:
             return BackendError(
                 f"Phoenix failed to create `{name}` (500); a project named `{name}` may already exist.",
-                f"Check with `/projects show phoenix {name}`; if it is not there, try again in a minute.",
-                status=error.status, request_id=error.request_id,
+                status=error.status, request_id=error.request_id, backend=BACKEND,
+                reason=Reason.MAYBE_EXISTS, resource="project", name=name,
             )
         return ConflictError(
             f"A project named `{name}` already exists on Phoenix (id `{existing.id}`).",
             "Project names are unique: pick another name, or update that project's description.",
-            status=error.status, request_id=error.request_id,
+            status=error.status, request_id=error.request_id, backend=BACKEND,
+            reason=Reason.EXISTS, resource="project", name=name,
         )
 
     async def update_project(self, identifier: str, description: str) -> PhoenixProject:
         """Set the description (Phoenix names cannot change)."""
-        response = await self.http.request("PUT", _identifier_path(identifier), json={"description": description})
+        try:
+            response = await self.http.request("PUT", _identifier_path(identifier), json={"description": description})
+        except NotFoundError as exc:
+            exc.name = identifier
+            raise
         return PhoenixProject.model_validate(response.json()["data"])
 
     async def delete_project(self, expected_id: str, expected_name: str) -> PhoenixProject:
@@ -254,19 +239,21 @@ class PhoenixClient:
         """
         if expected_name == DEFAULT_PROJECT:
             raise ConflictError("Phoenix never deletes its `default` project.",
-                                "Delete another project, or clear old traces from `default` in Phoenix.")
+                                "Delete another project, or clear old traces from `default` in Phoenix.",
+                                backend=BACKEND, resource="project", name=expected_name)
         try:
             current = await self.get_project(expected_id)
-        except NotFoundError:
+        except NotFoundError as exc:
             raise NotFoundError(
                 f"Phoenix project `{expected_name}` (id `{expected_id}`) no longer exists; nothing was deleted.",
-                "`/projects list phoenix` shows what is there now.",
+                backend=BACKEND, status=exc.status, request_id=exc.request_id,
+                reason=Reason.GONE, resource="project", name=expected_name,
             ) from None
         if current.id != expected_id or current.name != expected_name:
             raise ConflictError(
                 f"Id `{expected_id}` now belongs to project `{current.name}`, not `{expected_name}` "
                 "(Phoenix reuses ids after deletes). Nothing was deleted.",
-                f"Check with `/projects show phoenix {expected_name}` and ask again if it still exists.",
+                backend=BACKEND, reason=Reason.ID_REUSED, resource="project", name=expected_name,
             )
         await self.http.request("DELETE", _identifier_path(current.id))
         return current

@@ -15,7 +15,7 @@ from bot.ui.blocks import Rendered
 if TYPE_CHECKING:
     from bot.operations.context import OpContext
 
-Surface = Literal["command", "modal", "button", "mention", "dm", "schedule", "home", "cli"]
+Surface = Literal["command", "modal", "button", "mention", "dm", "schedule", "home", "cli", "assistant"]
 
 
 class NoParams(BaseModel):
@@ -61,6 +61,8 @@ class Operation:
     form: str = ""
     #: The operation only feeds its form: its run reads the current values and surfaces open `form` with them.
     opens_form: bool = False
+    #: The least role that may run it, when more than its risk asks (`admin` for what reads others' words).
+    min_role: str = ""
 
     @property
     def qualified_name(self) -> str:

@@ -92,6 +92,9 @@ def render_help(result: HelpResult, ctx: OpContext) -> Rendered:
         blocks += bk.line_sections([f"*{title}*", *lines])
     blocks.append(bk.context("`/projects help <command>` shows its arguments and examples. "
                              "`/projects create` and `/projects edit <target> <project>` open forms."))
+    blocks.append(bk.context(":speech_balloon: Or just ask in plain words: mention @projectops or DM it "
+                             "(\"which jobs are failing?\", \"pause clickstream\"). Changes still wait for your "
+                             "button."))
     return Rendered(text="projectops commands", blocks=bk.fit_message(blocks))
 
 

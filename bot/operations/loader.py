@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.operations import audit, core, digest, edit, matillion, multi, phoenix, polaris, terraform
+from bot.operations import audit, core, digest, edit, feedback, matillion, multi, phoenix, polaris, terraform
 from bot.operations.registry import Registry, declared
 
 #: The modules whose operations a built app offers (each declares them at import).
-MODULES: tuple[ModuleType, ...] = (core, audit, polaris, phoenix, terraform, matillion, multi, digest, edit)
+MODULES: tuple[ModuleType, ...] = (core, audit, polaris, phoenix, terraform, matillion, multi, digest, edit, feedback)
 
 
 def load_operations() -> Registry:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from rapidfuzz import fuzz, process
 
 from bot.errors import UsageError
+from bot.operations import rules
 from bot.operations.base import Operation
 from bot.operations.registry import Registry
 from bot.settings import AppConfig, Target
@@ -152,8 +153,10 @@ def build_params(op: Operation, fields: dict[str, Any]) -> BaseModel:
             message = f"`{op.command}` needs `{name}`."
         elif err["type"] == "extra_forbidden":
             message = f"`{op.command}` does not take `{name}`."
+        elif rules.is_rule(err):  # a params-model rule's own sentence, word for word as the forms show it
+            message = rules.message(err)
         else:
-            message = f"`{name}`: {err['msg'].removeprefix('Value error, ')}."
+            message = f"`{name}`: {rules.message(err)}."
         raise UsageError(message, usage=usage(op)) from None
 
 

@@ -5,21 +5,63 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.backends.phoenix import DEFAULT_PROJECT, PhoenixClient, PhoenixProject
-from bot.errors import UsageError
+from bot.backends.phoenix import DEFAULT_PROJECT, UNSAFE_NAME_CHARS, PhoenixClient, PhoenixProject
+from bot.errors import BackendError, Reason, UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.registry import register
+from bot.operations.rules import rule_error
+from bot.operations.suggest import command_word
 from bot.ui import blocks as bk
 from bot.ui.paging import PageParams, command_text, paged_rows
 
 KIND = "phoenix"
 
 
+# ---------------------------------------------------------------- input rules (the one copy)
+# Phoenix addresses a project by its name in the URL, so a name holding one of UNSAFE_NAME_CHARS (the back end's
+# fact) could be created but never shown, changed or deleted by name. Every surface refuses through these.
+NAME_HINT = "No /, ? or #."
+
+
+def _without_unsafe(name: str) -> str:
+    cleaned = "".join("-" if c in UNSAFE_NAME_CHARS else c for c in name.strip()).strip("-")
+    return cleaned or "my-project"
+
+
+def check_new_name(name: str) -> str:
+    """A name for a new Phoenix project, or a rule error saying what is wrong and what to type."""
+    if not name.strip():
+        raise rule_error("A Phoenix project name cannot be empty: give one such as `chatbot-prod`.")
+    bad = sorted({c for c in name if c in UNSAFE_NAME_CHARS})
+    if bad:
+        shown = " ".join(f"`{c}`" for c in bad)
+        raise rule_error(f"Phoenix project names cannot contain {shown}: Phoenix uses the name in its URLs. "
+                         f"Pick a name without /, ? or #, e.g. `{_without_unsafe(name)}`.")
+    if name != name.strip():
+        raise rule_error(f"A Phoenix project name cannot start or end with a space: use `{name.strip()}`.")
+    return name
+
+
+def check_reference(ref: str) -> str:
+    """A name or id that addresses an existing Phoenix project, or a rule error."""
+    if not ref.strip():
+        raise rule_error("Name the Phoenix project, or give its id.")
+    if any(c in UNSAFE_NAME_CHARS for c in ref):
+        raise rule_error(f"`{ref}` cannot be used to address a Phoenix project: `/`, `?` and `#` break its URL. "
+                         "Use the project's id instead (the Phoenix project list shows it).")
+    return ref
+
+
 class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("project", check_fields=False)
+    @classmethod
+    def _reference(cls, value: str) -> str:
+        return check_reference(value)
 
 
 async def client_of(ctx: OpContext) -> PhoenixClient:
@@ -121,9 +163,20 @@ class CreateParams(_Params):
     name: str = Field(description="new project name (no / ? #)")
     description: str | None = Field(default=None, description="what the project is for")
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return check_new_name(value)
+
 
 async def run_create(ctx: OpContext, params: CreateParams) -> PhoenixProjectView:
-    project = await (await client_of(ctx)).create_project(params.name, params.description)
+    try:
+        project = await (await client_of(ctx)).create_project(params.name, params.description)
+    except BackendError as exc:
+        if exc.reason == Reason.MAYBE_EXISTS:
+            exc.hint = (f"Check with `/projects show {target_name(ctx)} {command_word(params.name)}`; "
+                        "if it is not there, try again in a minute.")
+        raise
     headline = f":white_check_mark: Created Phoenix project *{project.name}*."
     return PhoenixProjectView(target_name(ctx), project, headline)
 
@@ -181,7 +234,13 @@ async def _expected(client: PhoenixClient, params: DeleteParams) -> tuple[str, s
 async def run_delete(ctx: OpContext, params: DeleteParams) -> PhoenixProjectView:
     client = await client_of(ctx)
     expected_id, expected_name = await _expected(client, params)
-    deleted = await client.delete_project(expected_id, expected_name)
+    try:
+        deleted = await client.delete_project(expected_id, expected_name)
+    except BackendError as exc:
+        if exc.reason == Reason.ID_REUSED:
+            exc.hint = (f"Check with `/projects show {target_name(ctx)} {command_word(expected_name)}` and ask again "
+                        "if it still exists.")
+        raise
     return PhoenixProjectView(target_name(ctx), deleted,
                               f":wastebasket: Deleted Phoenix project *{deleted.name}* and all its traces.")
 

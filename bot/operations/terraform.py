@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -10,10 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.backends.terraform import MovedWorkspaces, TerraformClient, TerraformProject, TerraformWorkspace
 from bot.backends.terraform.client import UNSET
-from bot.errors import NotFoundError, UsageError
+from bot.errors import BackendError, NotFoundError, Reason, UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.registry import register
+from bot.operations.rules import rule_error
 from bot.ui import blocks as bk
 from bot.ui.paging import PageParams, command_text, paged_rows
 
@@ -21,6 +23,47 @@ KIND = "terraform"
 MAX_LINES = 200
 MAX_WORKSPACES_SHOWN = 25
 OFF = ("none", "off", "never")
+
+# ---------------------------------------------------------------- input rules (the one copy)
+# HCP Terraform's documented rules; the typed command, the create and edit forms and the assistant all refuse
+# through these validators, with these words, before any call.
+NAME_MIN, NAME_MAX, DESCRIPTION_MAX = 3, 40, 256
+NAME_CHARS = re.compile(r"[A-Za-z0-9 _-]+")
+NAME_RULE = f"Use {NAME_MIN} to {NAME_MAX} letters, digits, spaces, - or _ (no space at either end)."
+NAME_HINT = f"{NAME_MIN}-{NAME_MAX} letters, digits, spaces, - or _"  # the short form, for forms and help
+DURATION = re.compile(r"[1-9][0-9]{0,3}[dh]")
+DURATION_RULE = "Use 1 to 4 digits and d (days) or h (hours), e.g. 14d or 24h; none turns it off."
+
+
+def check_name(name: str) -> str:
+    """An HCP Terraform project name, or a rule error saying what is wrong with it and what to type."""
+    problems = []
+    if len(name) < NAME_MIN:
+        problems.append(f"it is shorter than {NAME_MIN} characters")
+    if len(name) > NAME_MAX:
+        problems.append(f"it is longer than {NAME_MAX} characters ({len(name)})")
+    if name and not NAME_CHARS.fullmatch(name):
+        bad = "".join(sorted({c for c in name if not NAME_CHARS.fullmatch(c)}))
+        problems.append(f"it contains `{bad}`")
+    if name != name.strip(" "):
+        problems.append("it starts or ends with a space")
+    if problems:
+        shown = f"`{name}`" if name.strip() and len(name) <= NAME_MAX else "That"
+        raise rule_error(f"{shown} is not a valid HCP Terraform project name: {'; '.join(problems)}. {NAME_RULE}")
+    return name
+
+
+def check_description(description: str | None) -> str | None:
+    if description is not None and len(description) > DESCRIPTION_MAX:
+        raise rule_error(f"The description is {len(description)} characters; HCP Terraform allows at most "
+                         f"{DESCRIPTION_MAX}.")
+    return description
+
+
+def check_duration(duration: str | None) -> str | None:
+    if duration is not None and duration.strip().lower() not in OFF and not DURATION.fullmatch(duration.strip()):
+        raise rule_error(f"`{duration}` is not an auto-destroy duration. {DURATION_RULE}")
+    return duration
 
 
 class _Params(BaseModel):
@@ -176,9 +219,29 @@ register(Operation(
 
 
 # ---------------------------------------------------------------- create
-class CreateParams(_Params):
-    name: str = Field(description="3-40 letters, digits, spaces, - or _")
-    description: str | None = Field(default=None, description="up to 256 characters")
+class _ProjectRules(_Params):
+    """The rules of a project's name, description and auto-destroy duration, for create and update alike."""
+
+    @field_validator("name", mode="before", check_fields=False)
+    @classmethod
+    def _name(cls, value: Any) -> Any:
+        return check_name(value) if isinstance(value, str) else value
+
+    @field_validator("description", mode="before", check_fields=False)
+    @classmethod
+    def _description(cls, value: Any) -> Any:
+        return check_description(value) if isinstance(value, str) else value
+
+    @field_validator("auto_destroy", check_fields=False)
+    @classmethod
+    def _auto_destroy(cls, value: str | None) -> str | None:
+        return check_duration(value)
+
+
+class CreateParams(_ProjectRules):
+    name: str = Field(max_length=NAME_MAX, description=NAME_HINT)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX,
+                                    description=f"up to {DESCRIPTION_MAX} characters")
     auto_destroy: str | None = Field(default=None, description="destroy idle workspaces after e.g. 14d or 24h")
 
 
@@ -202,10 +265,10 @@ register(Operation(
 
 
 # ---------------------------------------------------------------- update
-class UpdateParams(_Params):
+class UpdateParams(_ProjectRules):
     project: str = Field(description="project name or id")
-    name: str | None = Field(default=None, description="a new name")
-    description: str | None = Field(default=None, description="a new description")
+    name: str | None = Field(default=None, max_length=NAME_MAX, description="a new name")
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX, description="a new description")
     auto_destroy: str | None = Field(default=None, description="e.g. 14d or 24h; `none` turns it off")
 
 
@@ -238,7 +301,13 @@ register(Operation(
 
 # ---------------------------------------------------------------- delete
 async def run_delete(ctx: OpContext, params: ProjectParams) -> TerraformProjectView:
-    deleted = await (await client_of(ctx)).delete_project(params.project)
+    try:
+        deleted = await (await client_of(ctx)).delete_project(params.project)
+    except BackendError as exc:
+        if exc.reason == Reason.NOT_EMPTY:
+            exc.hint = (f"Move them out first with `/projects move-workspaces {target_name(ctx)} <other-project> "
+                        "<workspace>...`, or delete them in HCP Terraform.")
+        raise
     return TerraformProjectView(target_name(ctx), deleted, [],
                                 headline=f":wastebasket: Deleted HCP Terraform project *{deleted.name}*.")
 

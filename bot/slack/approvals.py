@@ -149,16 +149,21 @@ async def _refuse(services: Services, approval: Approval, actor: Actor, text: st
     return _ephemeral(text)
 
 
-async def _load(services: Services, approval_id: Any) -> Approval | None:
+async def _load(services: Services, approval_id: Any, message_ts: str = "") -> Approval | None:
+    """The request a button names; a click that races the message's own bookkeeping supplies its ts."""
     if not isinstance(approval_id, str) or not approval_id:
         return None
-    return await asyncio.to_thread(services.approvals.get, approval_id)
+    approval = await asyncio.to_thread(services.approvals.get, approval_id)
+    if approval is not None and not approval.message_ts and message_ts:
+        await asyncio.to_thread(services.approvals.set_message, approval.id, message_ts)
+        approval.message_ts = message_ts
+    return approval
 
 
-async def approve(services: Services, actor: Actor, approval_id: Any, respond: Any) -> None:
+async def approve(services: Services, actor: Actor, approval_id: Any, respond: Any, message_ts: str = "") -> None:
     """An Approve click: only another admin, only while pending, once; then run it and post the result."""
     user = actor.user_id
-    approval = await _load(services, approval_id)
+    approval = await _load(services, approval_id, message_ts)
     if approval is None:
         await respond(**_ephemeral("I have no record of that request."))
         return
@@ -188,10 +193,10 @@ async def approve(services: Services, actor: Actor, approval_id: Any, respond: A
     await update_message(services, approval, f"Approved by <@{user}> {when(time.time())} — {mark}")
 
 
-async def reject(services: Services, actor: Actor, approval_id: Any, respond: Any) -> None:
+async def reject(services: Services, actor: Actor, approval_id: Any, respond: Any, message_ts: str = "") -> None:
     """A Reject click: an admin, or the requester withdrawing it; nothing runs."""
     user = actor.user_id
-    approval = await _load(services, approval_id)
+    approval = await _load(services, approval_id, message_ts)
     if approval is None:
         return
     if approval.status != PENDING or approval.expired:

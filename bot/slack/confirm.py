@@ -10,7 +10,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import OpError, UsageError
-from bot.operations.base import Actor, Rendered
+from bot.operations.base import Actor, Rendered, Risk
 from bot.operations.context import OpContext, Services
 from bot.operations.executor import record_event
 from bot.operations.parser import ParsedCommand, positional_fields
@@ -55,20 +55,24 @@ async def confirmation_prompt(services: Services, parsed: ParsedCommand, text: s
     op = parsed.operation
     impact = await impact_of(services, parsed, actor)
     where = f" on `{parsed.target.name}`" if parsed.target else ""
-    summary = f":warning: *{op.summary[:1].upper()}{op.summary[1:]}*{where}\n`/projects {text.strip()}`"
+    destructive = op.risk is Risk.DESTRUCTIVE
+    icon = ":warning:" if destructive else ":pencil2:"
+    summary = f"{icon} *{op.summary[:1].upper()}{op.summary[1:]}*{where}\n`/projects {text.strip()}`"
     blocks = [bk.section(summary)]
     if impact:
         blocks.append(bk.section(impact))
     value = confirm_value(text, actor)
     dialog = {
         "title": bk.plain("Are you sure?", 100),
-        "text": bk.mrkdwn(bk.clip(f"This runs `/projects {text.strip()}` and cannot be undone.", 300)),
+        "text": bk.mrkdwn(bk.clip(f"This runs `/projects {text.strip()}`"
+                                  + (" and cannot be undone." if destructive else "."), 300)),
         "confirm": bk.plain("Yes, do it", 30),
         "deny": bk.plain("Back", 30),
-        "style": "danger",
+        "style": "danger" if destructive else "primary",
     }
     blocks.append(bk.actions(
-        bk.button("Confirm", CONFIRM_ACTION, value=value, style="danger", confirm=dialog),
+        bk.button("Confirm", CONFIRM_ACTION, value=value, style="danger" if destructive else "primary",
+                  confirm=dialog),
         bk.button("Cancel", CANCEL_ACTION, value=value),
         block_id=CONFIRM_BLOCK,
     ))

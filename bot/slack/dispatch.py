@@ -55,11 +55,16 @@ async def _may_run(services: Services, actor: Actor, parsed: ParsedCommand) -> b
 
 
 async def answer(services: Services, client: AsyncWebClient, actor: Actor, parsed: ParsedCommand, text: str,
-                 respond: Any, *, replace_original: bool | None = None) -> None:
-    """A parsed command: destructive → the confirmation; progress → a live channel message; else run it."""
+                 respond: Any, *, replace_original: bool | None = None, share: bool = True,
+                 confirm_writes: bool = False) -> None:
+    """A parsed command: destructive → the confirmation; progress → a live channel message; else run it.
+
+    `confirm_writes`: every change waits for the button (what the assistant resolved, not what was typed).
+    """
     extra = {} if replace_original is None else {"replace_original": replace_original}
     op = parsed.operation
-    if op.risk is Risk.DESTRUCTIVE and await _may_run(services, actor, parsed):
+    gated = op.risk is Risk.DESTRUCTIVE or (confirm_writes and op.risk is Risk.WRITE)
+    if gated and await _may_run(services, actor, parsed):
         # a refusal goes through the choke point below and is audited there
         await respond(**response_payload(await confirmation_prompt(services, parsed, text, actor)), **extra)
         return
@@ -69,7 +74,7 @@ async def answer(services: Services, client: AsyncWebClient, actor: Actor, parse
     else:
         result, rendered = await run_request(services, request)
     payload = response_payload(rendered)
-    if shareable(result):  # read results can be shared in the channel
+    if share and shareable(result):  # read results can be shared in the channel
         payload["blocks"] = with_share_button(payload["blocks"])
     await respond(**payload, **extra)
 

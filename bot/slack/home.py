@@ -81,7 +81,7 @@ async def home_view(services: Services, user_id: str) -> dict[str, Any]:
         target_lines.append(f"{mark} *{s.name}* · {s.kind}{count} · {bk.clip(s.detail, 120)}")
     near = [line for n, _ in polaris for line in n]
     jobs = [line for _, j in polaris for line in j]
-    mine = [r for r in rows if r.get("surface") != "home"][:10]
+    mine = [r for r in rows if r.get("surface") not in ("home", "assistant")][:10]  # not dashboard/name reads
     blocks: list[dict[str, Any]] = [
         bk.header("projectops"),
         bk.section(f"You are *{role}*. Type `/projects help` in any channel for what you can do."),

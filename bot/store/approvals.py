@@ -39,10 +39,12 @@ class Approval:
         return self.status == PENDING and time.time() >= self.expires_at
 
 
+COLUMNS = ", ".join(Approval.__dataclass_fields__)
+
+
 class ApprovalStore:
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._table = database.db.table("approvals")
 
     def create(self, *, operation: str, command: str, target: str, requester: str, team: str, channel: str,
                request_channel: str, impact: str, ttl_seconds: float) -> Approval:
@@ -52,45 +54,47 @@ class ApprovalStore:
             team=team, channel=channel, request_channel=request_channel, message_ts="", impact=impact,
             status=PENDING, created_at=now, expires_at=now + ttl_seconds,
         )
-        with self.database.lock:
-            self._table.insert(asdict(approval))
+        values = asdict(approval)
+        self.database.execute(f"INSERT INTO approvals ({COLUMNS}) VALUES ({', '.join('?' * len(values))})",
+                              list(values.values()))
         return approval
 
     def get(self, approval_id: str) -> Approval | None:
-        with self.database.lock:
-            rows = list(self._table.rows_where("id = ?", [approval_id]))
-        return Approval(**rows[0]) if rows else None
+        row = self.database.query_one(f"SELECT {COLUMNS} FROM approvals WHERE id = ?", [approval_id])
+        return Approval(**row) if row else None
 
     def set_message(self, approval_id: str, message_ts: str) -> None:
-        with self.database.lock:
-            self.database.db.execute("UPDATE approvals SET message_ts = ? WHERE id = ?", [message_ts, approval_id])
+        self.database.execute("UPDATE approvals SET message_ts = ? WHERE id = ?", [message_ts, approval_id])
 
     def decide(self, approval_id: str, status: str, user_id: str) -> bool:
-        """Move a pending, unexpired request to `status`; True only for the one caller that did it."""
+        """Move a pending, unexpired request to `status`; True only for the one caller that did it.
+
+        One conditional UPDATE: under concurrent writers (threads, processes, replicas) the database re-checks
+        `status = 'pending'` after the first writer commits, so every other caller changes no row.
+        """
         now = time.time()
-        with self.database.lock:
-            cursor = self.database.db.execute(
-                "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ? "
-                "WHERE id = ? AND status = 'pending' AND expires_at > ?",
-                [status, user_id, now, approval_id, now],
-            )
-            return cursor.rowcount == 1
+        return self.database.execute(
+            "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ? "
+            "WHERE id = ? AND status = 'pending' AND expires_at > ?",
+            [status, user_id, now, approval_id, now],
+        ) == 1
 
     def finish(self, approval_id: str, status: str, result: str) -> None:
-        with self.database.lock:
-            self.database.db.execute(
-                "UPDATE approvals SET status = ?, result = ? WHERE id = ?", [status, result, approval_id])
+        self.database.execute("UPDATE approvals SET status = ?, result = ? WHERE id = ?",
+                              [status, result, approval_id])
 
     def expire_due(self) -> list[Approval]:
-        """Mark every pending request past its time as expired; returns them (to update their messages)."""
-        now = time.time()
-        with self.database.transaction() as db:
-            rows = list(db.table("approvals").rows_where("status = 'pending' AND expires_at <= ?", [now]))
-            db.execute("UPDATE approvals SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?", [now])
-        return [Approval(**{**r, "status": EXPIRED}) for r in rows]
+        """Mark every pending request past its time as expired; returns them (to update their messages).
+
+        One UPDATE … RETURNING: when several processes sweep at once, each expired request is returned once.
+        """
+        rows = self.database.query(
+            f"UPDATE approvals SET status = 'expired' WHERE status = 'pending' AND expires_at <= ? "
+            f"RETURNING {COLUMNS}", [time.time()])
+        return sorted((Approval(**r) for r in rows), key=lambda a: a.created_at)
 
     def pending_for(self, limit: int = 20) -> list[Approval]:
-        with self.database.lock:
-            rows = self._table.rows_where("status = 'pending' AND expires_at > ?", [time.time()],
-                                          order_by="created_at", limit=limit)
-            return [Approval(**r) for r in rows]
+        rows = self.database.query(
+            f"SELECT {COLUMNS} FROM approvals WHERE status = 'pending' AND expires_at > ? ORDER BY created_at LIMIT ?",
+            [time.time(), limit])
+        return [Approval(**r) for r in rows]

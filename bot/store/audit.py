@@ -3,7 +3,12 @@
 Tamper evidence: the app only inserts rows and completes a `started` row once (triggers refuse any
 other UPDATE and every DELETE). When a row reaches its outcome, a link is appended to
 `audit_chain` holding the SHA-256 of the row's content and of the previous link, so an edited,
-removed or re-ordered row breaks the chain (`projectops audit verify`).
+removed or re-ordered row breaks the chain (`projectops audit verify`). Appending a link is serialized
+(SQLite's write lock; an advisory transaction lock on PostgreSQL), so processes appending at once still make one
+chain.
+
+Idempotent creates: `start_once` starts a row only if the same person's same create is not running or done
+within a window, decided by one claim row per request (a UNIQUE key), so two replicas cannot both start it.
 """
 
 from __future__ import annotations
@@ -15,12 +20,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.store.database import Database
+from bot.store.database import Database, Session
+from bot.store.errors import StoreError
 
 OUTCOMES = ("started", "succeeded", "failed", "refused")
 GENESIS = "0" * 64
+#: The name under which appends to the chain are serialized.
+CHAIN_LOCK = "projectops.audit_chain"
 HASHED_COLUMNS = ("id", "at", "team", "user", "channel", "surface", "operation", "target", "params", "risk",
                   "confirmed_by", "approved_by", "outcome", "error", "duration_ms", "request_id")
+
+
+COLUMNS = ", ".join(f'"{c}"' for c in HASHED_COLUMNS)
 
 
 def row_hash(row: dict[str, Any]) -> str:
@@ -74,31 +85,58 @@ class AuditLog:
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._table = database.db.table("audit")
+
+    @staticmethod
+    def _row(entry: AuditEntry) -> list[Any]:
+        return [utcnow_iso(), entry.team, entry.user, entry.channel, entry.surface, entry.operation, entry.target,
+                json.dumps(entry.params, sort_keys=True, default=str), entry.risk, entry.confirmed_by,
+                entry.approved_by]
+
+    @staticmethod
+    def _insert(session: Session, entry: AuditEntry) -> int:
+        row = session.query_one(
+            'INSERT INTO audit (at, team, "user", channel, surface, operation, target, params, risk, confirmed_by, '
+            "approved_by, outcome, error, duration_ms, request_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'started', '', NULL, '') RETURNING id",
+            AuditLog._row(entry))
+        assert row is not None
+        return int(row["id"])
 
     def start(self, entry: AuditEntry) -> int:
         """Write the row for an attempt that is about to run; returns its id."""
-        row = {
-            "at": utcnow_iso(),
-            "team": entry.team,
-            "user": entry.user,
-            "channel": entry.channel,
-            "surface": entry.surface,
-            "operation": entry.operation,
-            "target": entry.target,
-            "params": json.dumps(entry.params, sort_keys=True, default=str),
-            "risk": entry.risk,
-            "confirmed_by": entry.confirmed_by,
-            "approved_by": entry.approved_by,
-            "outcome": "started",
-            "error": "",
-            "duration_ms": None,
-            "request_id": "",
-        }
-        with self.database.lock:
-            row_id = self._table.insert(row).last_pk
-        assert row_id is not None
-        return int(row_id)
+        with self.database.transaction() as session:
+            return self._insert(session, entry)
+
+    def start_once(self, entry: AuditEntry, window_seconds: float) -> tuple[int | None, dict[str, Any] | None]:
+        """Start the row for an idempotent create, unless the same one is running or done: atomically, everywhere.
+
+        "The same" is the same person, operation, target and params; "running or done" is an earlier row that
+        started within `window_seconds` and is still `started` or `succeeded` (a failed or refused one frees the
+        request at once). Returns `(row_id, None)` for the one caller that may go ahead (its row is started),
+        `(None, earlier_row)` for everyone else. The claim is a row with a UNIQUE key, taken by an atomic UPSERT
+        against the database's clock, so two processes or replicas asking at once cannot both go ahead.
+        """
+        params = json.dumps(entry.params, sort_keys=True, default=str)
+        key = hashlib.sha256(json.dumps([entry.user, entry.operation, entry.target, params]).encode()).hexdigest()
+        now = self.database.now
+        for _ in range(3):
+            with self.database.transaction() as session:
+                won = session.execute(
+                    f"INSERT INTO create_claims (key, audit_id, expires_at) VALUES (?, NULL, {now} + ?) "
+                    "ON CONFLICT (key) DO UPDATE SET audit_id = NULL, expires_at = excluded.expires_at "
+                    f"WHERE create_claims.expires_at <= {now} OR EXISTS (SELECT 1 FROM audit "
+                    "WHERE audit.id = create_claims.audit_id AND audit.outcome IN ('failed', 'refused'))",
+                    [key, window_seconds]) == 1
+                if won:
+                    row_id = self._insert(session, entry)
+                    session.execute("UPDATE create_claims SET audit_id = ? WHERE key = ?", [row_id, key])
+                    return row_id, None
+                earlier = session.query_one(
+                    "SELECT audit.* FROM create_claims JOIN audit ON audit.id = create_claims.audit_id "
+                    "WHERE create_claims.key = ?", [key])
+            if earlier is not None:
+                return None, earlier
+        raise StoreError("could not claim the create: its earlier claim kept changing; try again")
 
     def finish(
         self, row_id: int, outcome: str, *, error: str = "", duration_ms: int = 0, request_id: str = ""
@@ -106,19 +144,21 @@ class AuditLog:
         """Give a started row its outcome and append it to the hash chain (one transaction)."""
         if outcome not in OUTCOMES[1:]:
             raise ValueError(f"outcome must be one of {OUTCOMES[1:]}")
-        with self.database.transaction() as db:
-            cursor = db.execute(
+        with self.database.transaction() as session:
+            changed = session.execute(
                 "UPDATE audit SET outcome = ?, error = ?, duration_ms = ?, request_id = ? "
                 "WHERE id = ? AND outcome = 'started'",
                 [outcome, error, duration_ms, request_id, row_id],
             )
-            if cursor.rowcount != 1:
+            if changed != 1:
                 raise ValueError(f"audit row {row_id} is not waiting for an outcome")
-            row = self._table.get(row_id)
-            last = db.execute("SELECT chain_hash FROM audit_chain ORDER BY seq DESC LIMIT 1").fetchone()
+            row = session.query_one(f"SELECT {COLUMNS} FROM audit WHERE id = ?", [row_id])
+            assert row is not None
+            session.serialize(CHAIN_LOCK)  # one appender at a time, in every process, until this commits
+            last = session.query_one("SELECT chain_hash FROM audit_chain ORDER BY seq DESC LIMIT 1")
             digest = row_hash(row)
-            chained = hashlib.sha256(((last[0] if last else GENESIS) + digest).encode()).hexdigest()
-            db.execute(
+            chained = hashlib.sha256(((last["chain_hash"] if last else GENESIS) + digest).encode()).hexdigest()
+            session.execute(
                 "INSERT INTO audit_chain (audit_id, row_hash, chain_hash) VALUES (?, ?, ?)", [row_id, digest, chained]
             )
 
@@ -129,16 +169,17 @@ class AuditLog:
         return row_id
 
     def verify(self) -> VerifyReport:
-        """Recompute every completed row's hash and the chain; report each break."""
+        """Recompute every completed row's hash and the chain; report each break (one consistent snapshot)."""
         problems: list[str] = []
         previous = GENESIS
         checked = 0
-        with self.database.lock:
-            links = list(self.database.db.execute(
-                "SELECT seq, audit_id, row_hash, chain_hash FROM audit_chain ORDER BY seq"))
-            rows = {r["id"]: r for r in self._table.rows}
+        with self.database.transaction(readonly=True) as session:
+            links = session.query("SELECT seq, audit_id, row_hash, chain_hash FROM audit_chain ORDER BY seq")
+            rows = {r["id"]: r for r in session.query(f"SELECT {COLUMNS} FROM audit ORDER BY id")}
         chained_ids = set()
-        for seq, audit_id, stored_row_hash, stored_chain in links:
+        for link in links:
+            seq, audit_id, stored_row_hash, stored_chain = (
+                link["seq"], link["audit_id"], link["row_hash"], link["chain_hash"])
             checked += 1
             chained_ids.add(audit_id)
             row = rows.get(audit_id)
@@ -155,41 +196,42 @@ class AuditLog:
                 problems.append(f"audit row #{row_id} has an outcome but is not in the chain")
         return VerifyReport(ok=not problems, checked=checked, problems=problems)
 
-    def get(self, row_id: int) -> dict[str, Any]:
-        with self.database.lock:
-            return dict(self._table.get(row_id))
+    def get(self, row_id: int) -> dict[str, Any] | None:
+        """The row `row_id`, or None when there is none."""
+        return self.database.query_one(f"SELECT {COLUMNS} FROM audit WHERE id = ?", [row_id])
 
     def query(self, q: AuditQuery) -> list[dict[str, Any]]:
         """Rows matching every filter given, newest first."""
         where: list[str] = []
-        args: dict[str, Any] = {}
+        args: list[Any] = []
         for column in ("user", "target", "operation", "outcome"):
             value = getattr(q, column)
             if value:
-                where.append(f"[{column}] = :{column}")
-                args[column] = value
+                where.append(f'"{column}" = ?')
+                args.append(value)
         if q.since:
-            where.append("at >= :since")
-            args["since"] = _iso(q.since)
+            where.append("at >= ?")
+            args.append(_iso(q.since))
         if q.until:
-            where.append("at < :until")
-            args["until"] = _iso(q.until)
-        with self.database.lock:
-            return list(self._table.rows_where(
-                " and ".join(where) or None, args, order_by="id desc", limit=q.limit, offset=q.offset))
+            where.append("at < ?")
+            args.append(_iso(q.until))
+        sql = f"SELECT {COLUMNS} FROM audit"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return self.database.query(sql + " ORDER BY id DESC LIMIT ? OFFSET ?", [*args, q.limit, q.offset])
 
     def recent_same(self, entry: AuditEntry, within_seconds: float) -> dict[str, Any] | None:
-        """The newest started or succeeded row for the same person, operation, target and params, if recent."""
+        """The newest started or succeeded row for the same person, operation, target and params, if recent.
+
+        A read: two callers may both see None. To decide who goes ahead, use `start_once`.
+        """
         since = _iso(datetime.fromtimestamp(time.time() - within_seconds, UTC))
         params = json.dumps(entry.params, sort_keys=True, default=str)
-        with self.database.lock:
-            rows = list(self._table.rows_where(
-                "user = ? AND operation = ? AND target = ? AND params = ? AND at >= ? "
-                "AND outcome IN ('started', 'succeeded')",
-                [entry.user, entry.operation, entry.target, params, since], order_by="id desc", limit=1))
-        return rows[0] if rows else None
+        return self.database.query_one(
+            f'SELECT {COLUMNS} FROM audit WHERE "user" = ? AND operation = ? AND target = ? AND params = ? '
+            "AND at >= ? AND outcome IN ('started', 'succeeded') ORDER BY id DESC LIMIT 1",
+            [entry.user, entry.operation, entry.target, params, since])
 
     def count(self) -> int:
-        with self.database.lock:
-            return self._table.count
-
+        row = self.database.query_one("SELECT count(*) AS n FROM audit")
+        return int(row["n"]) if row else 0

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.store.database import Database
+from bot.store.database import Database, Session
 
 KINDS = ("job-health", "storage", "all")
+COLUMNS = ("id, kind, channel, targets, schedule, tz, created_by, created_at, next_run, last_run, threshold, "
+           "failing")
 
 
 def iso(moment: datetime) -> str:
@@ -55,100 +57,107 @@ class DigestStore:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def _rows(self, sql: str, args: list[Any]) -> list[dict[str, Any]]:
-        with self.database.lock:
-            return list(self.database.db.query(sql, args))
-
-    def _write(self, sql: str, args: list[Any]) -> int:
-        """Run one write statement; returns how many rows it changed."""
-        with self.database.lock:
-            return self.database.db.execute(sql, args).rowcount
-
     # ------------------------------------------------------------ subscriptions
 
     def add(self, kind: str, channel: str, schedule: str, tz: str, targets: list[str], created_by: str,
             next_run: datetime, now: datetime, threshold: int | None = None) -> Subscription:
-        with self.database.lock:
-            cursor = self.database.db.execute(
-                "INSERT INTO digest_subscriptions (kind, channel, targets, schedule, tz, created_by, created_at, "
-                "next_run, threshold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [kind, channel, json.dumps(targets), schedule, tz, created_by, iso(now), iso(next_run), threshold],
-            )
-            sub = self.get(int(cursor.lastrowid or 0))
-        assert sub is not None
-        return sub
+        row = self.database.query_one(
+            "INSERT INTO digest_subscriptions (kind, channel, targets, schedule, tz, created_by, created_at, "
+            f"next_run, threshold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}",
+            [kind, channel, json.dumps(targets), schedule, tz, created_by, iso(now), iso(next_run), threshold],
+        )
+        assert row is not None
+        return Subscription.from_row(row)
 
     def get(self, sub_id: int) -> Subscription | None:
-        rows = self._rows("SELECT * FROM digest_subscriptions WHERE id = ?", [sub_id])
-        return Subscription.from_row(rows[0]) if rows else None
+        row = self.database.query_one(f"SELECT {COLUMNS} FROM digest_subscriptions WHERE id = ?", [sub_id])
+        return Subscription.from_row(row) if row else None
 
     def subscriptions(self, channel: str | None = None) -> list[Subscription]:
         """Every subscription (of `channel`, when given), oldest first."""
-        sql, args = "SELECT * FROM digest_subscriptions", []
+        sql, args = f"SELECT {COLUMNS} FROM digest_subscriptions", []
         if channel:
             sql, args = sql + " WHERE channel = ?", [channel]
-        return [Subscription.from_row(r) for r in self._rows(sql + " ORDER BY id", args)]
+        return [Subscription.from_row(r) for r in self.database.query(sql + " ORDER BY id", args)]
 
     def remove(self, sub_id: int) -> bool:
-        with self.database.transaction() as db:
-            removed = db.execute("DELETE FROM digest_subscriptions WHERE id = ?", [sub_id]).rowcount
-            db.execute("DELETE FROM digest_figures WHERE subscription = ?", [sub_id])
+        with self.database.transaction() as session:
+            removed = session.execute("DELETE FROM digest_subscriptions WHERE id = ?", [sub_id])
+            session.execute("DELETE FROM digest_figures WHERE subscription = ?", [sub_id])
         return removed > 0
 
     def mark_failing(self, sub_id: int, failing: bool) -> bool:
         """Record whether runs fail; True when that changed (tell the subscriber once, not every run)."""
-        return self._write(
+        return self.database.execute(
             "UPDATE digest_subscriptions SET failing = ? WHERE id = ? AND coalesce(failing, 0) != ?",
             [int(failing), sub_id, int(failing)],
         ) == 1
 
     def due(self, now: datetime) -> list[Subscription]:
-        rows = self._rows(
-            "SELECT * FROM digest_subscriptions WHERE next_run IS NOT NULL AND next_run <= ? ORDER BY id", [iso(now)])
+        rows = self.database.query(
+            f"SELECT {COLUMNS} FROM digest_subscriptions WHERE next_run IS NOT NULL AND next_run <= ? ORDER BY id",
+            [iso(now)])
         return [Subscription.from_row(r) for r in rows]
 
     def claim_run(self, sub: Subscription, next_run: datetime, now: datetime, holder: str) -> bool:
-        """Move the subscription's next run forward, once: True for the one process whose lease row wins."""
-        if not self.lease(f"run:{sub.id}:{sub.next_run}", holder, now):
-            return False
-        self._write("UPDATE digest_subscriptions SET next_run = ?, last_run = ? WHERE id = ? AND next_run IS ?",
-                    [iso(next_run), iso(now), sub.id, sub.next_run])
+        """Move the subscription's next run forward, once: True for the one process whose lease row wins.
+
+        One transaction: the run's lease row (`run:<id>:<slot>`, INSERT … ON CONFLICT DO NOTHING) and the move of
+        `next_run` commit together, so a slot is claimed by exactly one process and never left claimed-but-unmoved.
+        """
+        with self.database.transaction() as session:
+            if not self._lease(session, f"run:{sub.id}:{sub.next_run}", holder, now):
+                return False
+            same_slot = "next_run IS NULL" if sub.next_run is None else "next_run = ?"
+            session.execute(f"UPDATE digest_subscriptions SET next_run = ?, last_run = ? WHERE id = ? AND {same_slot}",
+                            [iso(next_run), iso(now), sub.id, *([] if sub.next_run is None else [sub.next_run])])
         return True
 
+    @staticmethod
+    def _lease(session: Session, key: str, holder: str, now: datetime) -> bool:
+        return session.execute("INSERT INTO digest_leases (key, holder, at) VALUES (?, ?, ?) ON CONFLICT (key) "
+                               "DO NOTHING", [key, holder, iso(now)]) == 1
+
     def lease(self, key: str, holder: str, now: datetime) -> bool:
-        """Take the lease `key`; True only for the first holder that asks."""
-        return self._write("INSERT OR IGNORE INTO digest_leases (key, holder, at) VALUES (?, ?, ?)",
-                           [key, holder, iso(now)]) == 1
+        """Take the lease `key` for good; True only for the first holder that asks (a run's claim: once ever).
+
+        A lease that expires and can be renewed (one scheduler leader) is `Store.leases`.
+        """
+        return self._lease(self.database, key, holder, now)
 
     # ------------------------------------------------------------ figures
 
     def figures(self, sub_id: int) -> tuple[datetime | None, dict[str, Any]]:
         """When the last digest of this subscription ran, and the figures it recorded."""
-        rows = self._rows("SELECT at, figures FROM digest_figures WHERE subscription = ?", [sub_id])
-        if not rows:
+        row = self.database.query_one("SELECT at, figures FROM digest_figures WHERE subscription = ?", [sub_id])
+        if not row:
             return None, {}
-        return parse_iso(rows[0]["at"]), json.loads(rows[0]["figures"] or "{}")
+        return parse_iso(row["at"]), json.loads(row["figures"] or "{}")
 
     def save_figures(self, sub_id: int, at: datetime, figures: dict[str, Any]) -> None:
-        self._write("INSERT OR REPLACE INTO digest_figures (subscription, at, figures) VALUES (?, ?, ?)",
-                    [sub_id, iso(at), json.dumps(figures)])
+        self.database.execute(
+            "INSERT INTO digest_figures (subscription, at, figures) VALUES (?, ?, ?) "
+            "ON CONFLICT (subscription) DO UPDATE SET at = excluded.at, figures = excluded.figures",
+            [sub_id, iso(at), json.dumps(figures)])
 
     # ------------------------------------------------------------ alerts
 
     def raise_alert(self, key: str, channel: str, subject: str, now: datetime) -> bool:
         """Record an alert as active; True when it was not active already (post it), False otherwise."""
-        return self._write(
+        return self.database.execute(
             "INSERT INTO digest_alerts (key, channel, subject, raised_at, cleared_at) VALUES (?, ?, ?, ?, NULL) "
-            "ON CONFLICT(key) DO UPDATE SET raised_at = excluded.raised_at, cleared_at = NULL "
+            "ON CONFLICT (key) DO UPDATE SET raised_at = excluded.raised_at, cleared_at = NULL "
             "WHERE digest_alerts.cleared_at IS NOT NULL",
             [key, channel, subject, iso(now)],
         ) == 1
 
     def clear_alert(self, key: str, now: datetime) -> bool:
         """Mark an active alert recovered; True when it was active."""
-        return self._write("UPDATE digest_alerts SET cleared_at = ? WHERE key = ? AND cleared_at IS NULL",
-                           [iso(now), key]) == 1
+        return self.database.execute("UPDATE digest_alerts SET cleared_at = ? WHERE key = ? AND cleared_at IS NULL",
+                                     [iso(now), key]) == 1
 
     def active_alerts(self) -> list[dict[str, Any]]:
         """Alerts raised and not cleared: each with its key, channel, subject and raised_at."""
-        return self._rows("SELECT * FROM digest_alerts WHERE cleared_at IS NULL ORDER BY key", [])
+        return self.database.query(
+            "SELECT key, channel, subject, raised_at, cleared_at FROM digest_alerts WHERE cleared_at IS NULL "
+            "ORDER BY key")

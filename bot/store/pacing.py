@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from bot.store.database import Database
-from bot.store.errors import StoreError
 
 
 class PacingStore:
@@ -17,22 +14,16 @@ class PacingStore:
 
         The following slot starts `interval` later. A slot is never booked beyond `now + horizon`, so a burst,
         a wall clock stepped back or bookings left by a crashed process cannot hold a channel up for long.
-        One write transaction: processes sharing the database share the pace.
+        One statement (an atomic UPSERT … RETURNING): processes and replicas sharing the database share the pace.
         """
-        try:
-            with self.database.transaction() as db:
-                row = db.execute("SELECT next_at FROM channel_pacing WHERE channel = ?", [channel]).fetchone()
-                slot = now if row is None else max(now, min(float(row[0]), now + horizon))
-                db.execute("INSERT OR REPLACE INTO channel_pacing (channel, next_at) VALUES (?, ?)",
-                           [channel, slot + interval])
-            return slot
-        except sqlite3.Error as exc:
-            raise StoreError(f"could not reserve a posting slot: {exc}") from exc
+        db = self.database
+        row = db.query_one(
+            "INSERT INTO channel_pacing (channel, next_at) VALUES (?, ?) ON CONFLICT (channel) DO UPDATE "
+            f"SET next_at = {db.greatest}(?, {db.least}(channel_pacing.next_at, ?)) + ? RETURNING next_at",
+            [channel, now + interval, now, now + horizon, interval])
+        assert row is not None
+        return float(row["next_at"]) - interval
 
     def forget_before(self, moment: float) -> None:
         """Drop slots that ended before `moment` (a table that does not grow with every channel ever used)."""
-        try:
-            with self.database.lock:
-                self.database.db.execute("DELETE FROM channel_pacing WHERE next_at < ?", [moment])
-        except sqlite3.Error as exc:
-            raise StoreError(f"could not tidy the posting slots: {exc}") from exc
+        self.database.execute("DELETE FROM channel_pacing WHERE next_at < ?", [moment])

@@ -44,42 +44,42 @@ class Provisioning:
         )
 
 
+COLUMNS = ("id, kind, target, requested_by, plan, status, steps, failed_step, error, attempts, created_at, "
+           "updated_at")
+UPDATABLE = frozenset({"status", "steps", "failed_step", "error", "attempts"})
+
+
 class ProvisioningStore:
     """Thread-safe; each call is one short transaction."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._table = database.db.table("provisioning")
 
     def create(self, kind: str, target: str, requested_by: str, plan: dict[str, Any]) -> Provisioning:
         now = utcnow_iso()
         record = Provisioning(id=f"{kind[:2]}-{secrets.token_hex(4)}", kind=kind, target=target,
                               requested_by=requested_by, plan=plan, created_at=now, updated_at=now)
-        with self.database.lock:
-            self._table.insert({
-                "id": record.id, "kind": kind, "target": target, "requested_by": requested_by,
-                "plan": json.dumps(plan, sort_keys=True), "status": "running", "steps": "{}", "failed_step": "",
-                "error": "", "attempts": 1, "created_at": now, "updated_at": now,
-                "name": str(plan.get("name") or "").casefold(),
-            })
+        self.database.execute(
+            "INSERT INTO provisioning (id, kind, target, requested_by, plan, status, steps, failed_step, error, "
+            "attempts, created_at, updated_at, name) VALUES (?, ?, ?, ?, ?, 'running', '{}', '', '', 1, ?, ?, ?)",
+            [record.id, kind, target, requested_by, json.dumps(plan, sort_keys=True), now, now,
+             str(plan.get("name") or "").casefold()])
         return record
 
     def get(self, record_id: str) -> Provisioning | None:
-        with self.database.lock:
-            rows = list(self._table.rows_where("id = ?", [record_id]))
-        return Provisioning.from_row(rows[0]) if rows else None
+        row = self.database.query_one(f"SELECT {COLUMNS} FROM provisioning WHERE id = ?", [record_id])
+        return Provisioning.from_row(row) if row else None
 
     def unfinished(self, target: str, name: str) -> Provisioning | None:
         """The newest record for project `name` on `target` that did not succeed."""
-        with self.database.lock:
-            rows = list(self._table.rows_where(
-                "target = ? AND name = ? AND status != 'succeeded'", [target, name.casefold()],
-                order_by="created_at desc", limit=1))
-        return Provisioning.from_row(rows[0]) if rows else None
+        row = self.database.query_one(
+            f"SELECT {COLUMNS} FROM provisioning WHERE target = ? AND name = ? AND status != 'succeeded' "
+            "ORDER BY created_at DESC LIMIT 1", [target, name.casefold()])
+        return Provisioning.from_row(row) if row else None
 
     def recent(self, target: str, limit: int = 10) -> list[Provisioning]:
-        with self.database.lock:
-            rows = list(self._table.rows_where("target = ?", [target], order_by="created_at desc", limit=limit))
+        rows = self.database.query(
+            f"SELECT {COLUMNS} FROM provisioning WHERE target = ? ORDER BY created_at DESC LIMIT ?", [target, limit])
         return [Provisioning.from_row(r) for r in rows]
 
     def for_project(self, target: str, project_id: str) -> Provisioning | None:
@@ -89,9 +89,14 @@ class ProvisioningStore:
         return None
 
     def _update(self, record: Provisioning, **values: Any) -> None:
+        unknown = set(values) - UPDATABLE
+        if unknown:
+            raise ValueError(f"not a provisioning column: {sorted(unknown)}")
         record.updated_at = utcnow_iso()
-        with self.database.lock:
-            self._table.update(record.id, {**values, "updated_at": record.updated_at})
+        columns = [*values, "updated_at"]
+        self.database.execute(
+            f"UPDATE provisioning SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+            [*values.values(), record.updated_at, record.id])
 
     def resume(self, record: Provisioning) -> None:
         record.status, record.attempts = "running", record.attempts + 1

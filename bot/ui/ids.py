@@ -42,3 +42,12 @@ PICK_PROJECT_ACTION = "projectops_pick_project"
 PROVISION_CALLBACK = "projectops_provision"
 PROVISION_RESUME_CALLBACK = "projectops_provision_resume"
 PROVISION_RESUME_ACTION = "projectops_provision_resume"
+
+# The assistant
+#: A clarifying question's candidate buttons: the value is the `/projects` text the candidate means.
+ASSIST_CHOICE_ACTION = "projectops_assist_choice"
+ASSIST_CHOICE = re.compile(rf"^{ASSIST_CHOICE_ACTION}(_\d+)?$")
+ASSIST_CHOICE_BLOCK = "projectops_assist_choices"
+#: Good / Misunderstood under an assistant answer: the value is `<verdict>:<audit id of the message>`.
+ASSIST_FEEDBACK_ACTION = "projectops_assist_feedback"
+ASSIST_FEEDBACK_BLOCK = "projectops_assist_feedback"

@@ -20,7 +20,9 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-BLOCK_TYPES = _words("actions context divider file header image input markdown rich_text section video table call")
+BLOCK_TYPES = _words(
+    "actions context context_actions divider file header image input markdown rich_text section video table call"
+)
 SELECTS = _words(
     "static_select external_select users_select conversations_select channels_select multi_static_select"
     " multi_external_select multi_users_select multi_conversations_select multi_channels_select"
@@ -30,11 +32,13 @@ TEXT_INPUTS = _words("plain_text_input email_text_input url_text_input number_in
 SECTION_ACCESSORIES = SELECTS | _words(
     "button checkboxes datepicker timepicker image overflow radio_buttons workflow_button"
 )
-ACTIONS_ELEMENTS = (
-    SELECTS | PICKERS | _words("button checkboxes overflow radio_buttons workflow_button feedback_buttons icon_button")
-)
+ACTIONS_ELEMENTS = SELECTS | PICKERS | _words("button checkboxes overflow radio_buttons workflow_button")
+#: "The feedback buttons element must be used inside the context actions block", and so must the icon button.
+CONTEXT_ACTIONS_ELEMENTS = _words("feedback_buttons icon_button")
+#: "The trash icon is the only icon available at this time." (icon button element reference)
+ICONS = _words("trash")
 INPUT_ELEMENTS = SELECTS | PICKERS | TEXT_INPUTS | {"checkboxes", "radio_buttons"}
-ELEMENT_TYPES = SECTION_ACCESSORIES | ACTIONS_ELEMENTS | INPUT_ELEMENTS
+ELEMENT_TYPES = SECTION_ACCESSORIES | ACTIONS_ELEMENTS | CONTEXT_ACTIONS_ELEMENTS | INPUT_ELEMENTS
 
 
 def validate(payload: Mapping[str, Any], surface: Surface, seen: set[str] | None = None) -> list[str]:
@@ -208,6 +212,11 @@ class _Checker:
             else:
                 self.text(element, where)
 
+    def block_context_actions(self, block: Mapping[str, Any], path: str, action_ids: set[str]) -> None:
+        """Feedback buttons and icon buttons, at most 5 (context actions block reference)."""
+        for i, element in enumerate(self.items(block.get("elements"), f"{path}.elements", 5, min_items=1)):
+            self.element(element, f"{path}.elements[{i}]", action_ids, CONTEXT_ACTIONS_ELEMENTS, "context_actions")
+
     def block_input(self, block: Mapping[str, Any], path: str, action_ids: set[str]) -> None:
         if self.surface == "message":
             self.err(path, "input blocks are not allowed in messages")
@@ -266,6 +275,21 @@ class _Checker:
             self.string(element.get("url"), f"{path}.url", 3000)
             if element.get("style") not in (None, "primary", "danger"):
                 self.err(f"{path}.style", "must be 'primary' or 'danger'")
+            self.string(element.get("accessibility_label"), f"{path}.accessibility_label", 75)
+        elif kind == "feedback_buttons":
+            for key in ("positive_button", "negative_button"):
+                self.feedback_button(element.get(key), f"{path}.{key}")
+        elif kind == "icon_button":
+            icon = element.get("icon")
+            self.string(icon, f"{path}.icon", 255, required=True)
+            if isinstance(icon, str) and icon not in ICONS:
+                self.err(f"{path}.icon", f"unknown icon {icon!r}; available: {', '.join(sorted(ICONS))}")
+            self.text(element.get("text"), f"{path}.text", plain=True)
+            self.string(element.get("value"), f"{path}.value", 2000)
+            self.string(element.get("accessibility_label"), f"{path}.accessibility_label", 75)
+            users = element.get("visible_to_user_ids")
+            if users is not None and (not isinstance(users, list) or not all(isinstance(u, str) for u in users)):
+                self.err(f"{path}.visible_to_user_ids", "must be a list of user ids")
         elif kind == "image":
             self.image(element, path)
         elif kind == "overflow":
@@ -278,6 +302,18 @@ class _Checker:
             max_length = element["max_length"]
             if not isinstance(max_length, int) or not 0 < max_length <= 3000:
                 self.err(f"{path}.max_length", "must be an integer from 1 to 3000")
+
+    def feedback_button(self, button: Any, path: str) -> None:
+        """positive_button / negative_button of a feedback_buttons element."""
+        if button is None:
+            self.err(path, "is required")
+            return
+        if not isinstance(button, Mapping):
+            self.err(path, "must be an object with text and value")
+            return
+        self.text(button.get("text"), f"{path}.text", 75, plain=True)
+        self.string(button.get("value"), f"{path}.value", 2000, required=True)
+        self.string(button.get("accessibility_label"), f"{path}.accessibility_label", 75)
 
     def select_options(self, element: Mapping[str, Any], path: str) -> None:
         options, groups = element.get("options"), element.get("option_groups")

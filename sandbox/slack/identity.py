@@ -15,3 +15,8 @@ APP_ID = "A0PROJECTOPS"
 def name_from_id(slack_id: str) -> str:
     """A readable default name for an id: ``C0OPS`` -> ``ops``, ``U0ADMIN`` -> ``admin``."""
     return slack_id[1:].lstrip("0").lower() or slack_id.lower()
+
+
+def dm_channel(user_id: str) -> str:
+    """The id of `user_id`'s DM with the bot (the app's Messages tab): ``U0ADMIN`` -> ``D0ADMIN``."""
+    return "D" + user_id[1:]

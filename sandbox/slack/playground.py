@@ -3,9 +3,16 @@
 The page (``/``, files under ``playground/``) polls ``GET /playground/state?user=`` and sends what a
 person does through ``POST /playground/{command,mention,action,submit,close,suggest,home}``; each is
 turned into the request Slack would send (`SlackRequestBuilder`), signed and POSTed to the app's
-events URL. What the app answers through the Web API or response_urls lands in the emulator and
-shows on the next poll: channel messages with their thread replies, each user's ephemerals, the
-user's open modal (with field errors) and Home tab.
+events URL (and kept, decoded, in `Playground.sent`). What the app answers through the Web API or
+response_urls lands in the emulator and shows on the next poll: channel messages with their thread
+replies, each user's ephemerals, the user's open modal (with field errors) and Home tab.
+
+The DM is the app's Messages tab (Slack's agent view): opening it sends ``app_home_opened`` with
+``tab: "messages"`` (the Home tab sends ``tab: "home"``); what the person writes there is a ``message``
+event with ``channel_type: "im"``, each top-level message the root of its own thread. Each thread shows
+the app's replies, its status line ("projectops is thinking…", until the app posts in it), its title and
+suggested prompts; the prompts set for the whole DM show as chips above the composer. Picking a chip
+sends its message as the person would.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from sandbox.slack.identity import BOT_USER_ID
+from sandbox.slack.identity import BOT_USER_ID, dm_channel
 from sandbox.slack.signing import SignedRequest, SlackRequestBuilder
 
 if TYPE_CHECKING:
@@ -30,10 +37,7 @@ if TYPE_CHECKING:
 STATIC = Path(__file__).parent / "playground"
 CHANNEL = "C0OPS"
 
-
-def dm_channel(user_id: str) -> str:
-    """The id of `user_id`'s DM with the bot (what the emulator maps ``U…`` to)."""
-    return "D" + user_id[1:]
+__all__ = ["CHANNEL", "Playground", "dm_channel"]
 
 
 class Playground:
@@ -51,6 +55,7 @@ class Playground:
         self.echoes: list[dict[str, Any]] = []
         self.anchors: dict[str, str] = {}
         self.errors: dict[str, dict[str, str]] = {}
+        self.sent: list[dict[str, Any]] = []
 
     def connect(self, events_url: str, signing_secret: str) -> None:
         """Sign requests with `signing_secret` and send them to `events_url`."""
@@ -98,9 +103,10 @@ class Playground:
                     for e in self.echoes
                     if e["user"] == user and e["channel"] == channel
                 ]
-                channels[channel] = _threaded(items)
+                channels[channel] = self._annotate(channel, _threaded(items))
             modal = self._modal(user)
             home = em.home_view(user)
+            prompts = {ch: p for ch in (CHANNEL, dm_channel(user)) if (p := em.suggested_prompts(ch))}
         return {
             "user": user,
             "users": users,
@@ -109,7 +115,23 @@ class Playground:
             "channel_names": {CHANNEL: "ops", dm_channel(user): "projectops"},
             "modal": modal,
             "home": home,
+            "prompts": prompts,
         }
+
+    def _annotate(self, channel: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Add each thread's assistant status, title and suggested prompts to its root item."""
+        em = self.emulator
+        statuses, titles, prompts = em.assistant_statuses(channel), em.thread_titles(channel), em.thread_prompts(
+            channel)
+        for item in items:
+            ts = item["message"].get("ts")
+            if ts in statuses:
+                item["status"] = {"status": statuses[ts].status, "loading_messages": statuses[ts].loading_messages}
+            if ts in titles:
+                item["title"] = titles[ts]
+            if ts in prompts:
+                item["prompts"] = prompts[ts]
+        return items
 
     def _ephemerals(self, user: str, channel: str) -> list[dict[str, Any]]:
         """The user's ephemerals in `channel`, with replace_original/delete_original applied."""
@@ -158,28 +180,28 @@ class Playground:
         return await self._send(signed, user, channel)
 
     async def _mention(self, request: Request) -> Response:
+        """What the person wrote (not a slash command): in the DM a ``message.im`` event (Slack sends no
+        ``app_mention`` for DMs, named or not), in the channel an ``app_mention``; `thread_ts` for a reply."""
         body = await request.json()
         user, channel = body.get("user", "U0ADMIN"), body.get("channel", CHANNEL)
         text = body.get("text", "")
         text = text.replace("@projectops", f"<@{BOT_USER_ID}>", 1)
-        em = self.emulator
-        with em._lock:
-            ts = em._next_ts()
-            em._store(channel, {"type": "message", "user": user, "text": text, "ts": ts, "team": "T0TEAM"})
-        kind = "message" if channel.startswith("D") and f"<@{BOT_USER_ID}>" not in text else "app_mention"
-        event = {"type": kind, "user": user, "text": text, "channel": channel, "ts": ts}
-        if kind == "message":
-            event["channel_type"] = "im"
+        thread_ts = body.get("thread_ts") or None
+        if self.events_url is None:
+            return JSONResponse({"ok": False, "error": "no app connected"}, status_code=503)
+        if channel.startswith("D"):
+            return await self._send(self._builder().dm_message(text, user, channel, thread_ts), user, channel)
+        message = self.emulator.add_user_message(channel, user, text, thread_ts=thread_ts)
+        event = {**message, "type": "app_mention", "channel": channel, "event_ts": message["ts"]}
         return await self._send(self._builder().event_callback(event), user, channel)
 
     async def _home(self, request: Request) -> Response:
+        """The person opened the Home tab (``tab: "home"``, the default) or the Messages tab (``"messages"``)."""
         body = await request.json()
         user = body.get("user", "U0ADMIN")
-        event: dict[str, Any] = {"type": "app_home_opened", "user": user, "channel": dm_channel(user), "tab": "home"}
-        home = self.emulator.home_view(user)
-        if home:
-            event["view"] = home
-        return await self._send(self._builder().event_callback(event), user, dm_channel(user))
+        tab = "messages" if body.get("tab") == "messages" else "home"
+        signed = self._builder().app_home_opened(user, tab, view=self.emulator.home_view(user))
+        return await self._send(signed, user, dm_channel(user))
 
     async def _action(self, request: Request) -> Response:
         body = await request.json()
@@ -301,6 +323,7 @@ class Playground:
             self._http = httpx.AsyncClient(timeout=30)
         if self.events_url is None:
             raise RuntimeError("no app connected")
+        self.sent.append(signed.payload)
         return await self._http.post(self.events_url, content=signed.body, headers=signed.headers)
 
     async def _send(self, signed: SignedRequest, user: str, channel: str | None) -> Response:

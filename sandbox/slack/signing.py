@@ -12,13 +12,14 @@ import itertools
 import json
 import secrets
 import time
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from sandbox.slack.identity import BOT_ID, BOT_USER_ID, name_from_id
+from sandbox.slack.identity import BOT_ID, BOT_USER_ID, dm_channel, name_from_id
 
 if TYPE_CHECKING:
     from sandbox.slack.web_api import SlackWebApi
@@ -158,6 +159,8 @@ class SlackRequestBuilder:
                 "channel_id": channel_id,
                 "is_ephemeral": False,
             }
+            if message.get("thread_ts") and "thread_ts" not in payload["container"]:
+                payload["container"]["thread_ts"] = message["thread_ts"]  # Slack names the thread of a reply
             payload["trigger_id"] = self._new_trigger()
             payload["channel"] = {"id": channel_id, "name": self._channel_name(channel_id)}
             payload["message"] = message
@@ -266,6 +269,77 @@ class SlackRequestBuilder:
         if retry_num is not None:
             extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
         return self._sign(json.dumps(body), JSON, timestamp, bad_signature, extra)
+
+    def app_home_opened(
+        self,
+        user_id: str = "U0ADMIN",
+        tab: str = "messages",
+        channel_id: str | None = None,
+        view: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> SignedRequest:
+        """A person opened the app: ``tab="messages"`` is the agent view's Messages tab (the DM with the app,
+        replacing ``assistant_thread_started``), ``tab="home"`` the Home tab (with the `view` last published
+        there, if any). `kwargs` go to `event_callback` (event_id, retry_num, timestamp, bad_signature)."""
+        event: dict[str, Any] = {"type": "app_home_opened", "user": user_id,
+                                 "channel": channel_id or dm_channel(user_id), "tab": tab}
+        if view is not None and tab == "home":
+            event["view"] = view
+        return self.event_callback(event, **kwargs)
+
+    def dm_message(
+        self,
+        text: str,
+        user_id: str = "U0ADMIN",
+        channel_id: str | None = None,
+        thread_ts: str | None = None,
+        *,
+        ts: str | None = None,
+        **kwargs: Any,
+    ) -> SignedRequest:
+        """A person's message in their DM with the app (``message.im``: ``channel_type: "im"``). Without
+        `thread_ts` it is a top-level message, which in the agent view starts a thread (its ts is the root);
+        with it, a reply in that thread. With an attached emulator the message is stored there first, as Slack
+        holds it before sending the event (the app's replies then thread under it)."""
+        channel = channel_id or dm_channel(user_id)
+        if self.emulator is not None:
+            message = self.emulator.add_user_message(channel, user_id, text, thread_ts=thread_ts, ts=ts)
+        else:
+            message = {"type": "message", "user": user_id, "text": text, "ts": ts or f"{time.time():.6f}",
+                       "team": self.team_id}
+            if thread_ts:
+                message["thread_ts"] = thread_ts
+        event = {**message, "client_msg_id": str(uuid.uuid4()), "channel": channel, "event_ts": message["ts"],
+                 "channel_type": "im"}
+        return self.event_callback(event, **kwargs)
+
+    def feedback_click(
+        self,
+        message: dict[str, Any],
+        positive: bool = True,
+        user_id: str = "U0ADMIN",
+        channel_id: str = "C0OPS",
+        action_id: str | None = None,
+        **kwargs: Any,
+    ) -> SignedRequest:
+        """A click on the 👍 (`positive`) or 👎 button of the ``feedback_buttons`` element (the one with
+        `action_id`, else the first) in `message`'s ``context_actions`` block: a ``block_actions`` payload whose
+        action carries the element's action_id and the chosen button's value and text. `kwargs` go to
+        `block_actions` (container, state_values, timestamp, bad_signature)."""
+        for block in message.get("blocks") or []:
+            for element in block.get("elements") or [] if isinstance(block, dict) else []:
+                if not isinstance(element, dict) or element.get("type") != "feedback_buttons":
+                    continue
+                if action_id is not None and element.get("action_id") != action_id:
+                    continue
+                button = element.get("positive_button" if positive else "negative_button") or {}
+                action = {"type": "feedback_buttons", "action_id": element.get("action_id"),
+                          "value": button.get("value"), "text": copy.deepcopy(button.get("text"))}
+                if "block_id" in block:
+                    action["block_id"] = block["block_id"]
+                return self.block_actions([action], user_id=user_id, channel_id=channel_id, message=message,
+                                          **kwargs)
+        raise ValueError(f"no feedback_buttons element{f' {action_id!r}' if action_id else ''} in the message")
 
     def url_verification(
         self, challenge: str, *, timestamp: int | None = None, bad_signature: bool = False

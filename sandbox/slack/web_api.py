@@ -5,6 +5,12 @@ Serves ``POST|GET /api/<method>`` (point ``WebClient(base_url=emulator.api_url)`
 (the upload step of ``files_upload_v2``). Every call is recorded; payloads are checked with
 `sandbox.slack.blockkit.validate`; trigger_id / response_url / view hash / push limits and rate
 limits behave as Slack documents them (notes/slack.md §2).
+
+Slack's agent surfaces are emulated too (notes/assistant.md §1): ``assistant.threads.setStatus``,
+``assistant.threads.setSuggestedPrompts`` and ``assistant.threads.setTitle`` are validated like the real
+methods and their state is kept per channel and thread (`assistant_status`, `suggested_prompts`,
+`thread_title`) for tests and the playground; a status clears when the bot posts in its thread or after
+two minutes.
 """
 
 from __future__ import annotations
@@ -33,10 +39,21 @@ from sandbox.serving import ServerHandle, serve_in_thread
 from sandbox.slack.blockkit import Surface, validate
 from sandbox.slack.identity import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, name_from_id
 
-SCOPES = "chat:write,commands,users:read,channels:read,groups:read,im:read,usergroups:read,files:write"
+SCOPES = (
+    "chat:write,commands,users:read,channels:read,groups:read,im:read,usergroups:read,files:write,"
+    "assistant:write"
+)
 TRIGGER_RE = re.compile(r"\d+\.\d+\.\w+")
-JSON_FIELDS = ("blocks", "view", "attachments", "files", "metadata")
+JSON_FIELDS = ("blocks", "view", "attachments", "files", "metadata", "prompts", "loading_messages")
 RESPONSE_URL_USES = 5
+TS_RE = re.compile(r"\d+\.\d+")
+CHANNEL_RE = re.compile(r"[CDG][A-Z0-9]+")
+#: assistant.threads.setSuggestedPrompts: "up to four suggested prompts".
+MAX_SUGGESTED_PROMPTS = 4
+#: assistant.threads.setStatus: "Maximum of 10 messages" in loading_messages.
+MAX_LOADING_MESSAGES = 10
+#: "A two minute timeout applies, which will cause the status to be removed if no message has been sent."
+STATUS_TTL = 120.0
 
 
 @dataclass
@@ -109,6 +126,15 @@ class _ResponseUrl:
     posts: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass
+class AssistantStatus:
+    """A thread's status line (``assistant.threads.setStatus``): "projectops is thinking…"."""
+
+    status: str
+    loading_messages: list[str]
+    set_at: float
+
+
 class ApiError(Exception):
     """An error answer: ``{"ok": false, "error": error, **extra}`` with an HTTP status."""
 
@@ -141,6 +167,9 @@ class SlackWebApi:
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
             "apps.connections.open": self._apps_connections_open,
+            "assistant.threads.setStatus": self._assistant_set_status,
+            "assistant.threads.setSuggestedPrompts": self._assistant_set_suggested_prompts,
+            "assistant.threads.setTitle": self._assistant_set_title,
         }
         self.reset()
         self.app = Starlette(
@@ -190,6 +219,10 @@ class SlackWebApi:
             self._post_buckets: dict[str, tuple[float, float]] = {}
             self._last_ts = 0
             self._counter = 0
+            self.status_ttl = STATUS_TTL
+            self._statuses: dict[tuple[str, str], AssistantStatus] = {}
+            self._prompts: dict[tuple[str, str | None], dict[str, Any]] = {}
+            self._titles: dict[tuple[str, str], str] = {}
 
     def add_user(
         self,
@@ -374,6 +407,63 @@ class SlackWebApi:
         with self._lock:
             view_id = self._homes.get(user_id)
             return copy.deepcopy(self.views[view_id]) if view_id else None
+
+    def assistant_status(self, channel: str, thread_ts: str) -> AssistantStatus | None:
+        """The status shown in a thread (``assistant.threads.setStatus``), unless cleared or expired."""
+        with self._lock:
+            key = (self._resolve_channel(channel), thread_ts)
+            status = self._statuses.get(key)
+            if status is not None and time.time() - status.set_at > self.status_ttl:
+                del self._statuses[key]
+                return None
+            return copy.deepcopy(status)
+
+    def assistant_statuses(self, channel: str) -> dict[str, AssistantStatus]:
+        """Every live status in `channel`, by thread_ts."""
+        with self._lock:
+            channel = self._resolve_channel(channel)
+            threads = [ts for (ch, ts) in list(self._statuses) if ch == channel]
+            found = {ts: self.assistant_status(channel, ts) for ts in threads}
+            return {ts: status for ts, status in found.items() if status is not None}
+
+    def suggested_prompts(self, channel: str, thread_ts: str | None = None) -> dict[str, Any] | None:
+        """``{"title": str | None, "prompts": [{"title", "message"}, …]}`` last set for the channel (the agent
+        view's Messages tab: no thread_ts) or for one thread."""
+        with self._lock:
+            found = self._prompts.get((self._resolve_channel(channel), thread_ts))
+            return copy.deepcopy(found) if found else None
+
+    def thread_prompts(self, channel: str) -> dict[str, dict[str, Any]]:
+        """Suggested prompts set for single threads of `channel`, by thread_ts."""
+        with self._lock:
+            channel = self._resolve_channel(channel)
+            return {ts: copy.deepcopy(p) for (ch, ts), p in self._prompts.items() if ch == channel and ts}
+
+    def thread_title(self, channel: str, thread_ts: str) -> str | None:
+        """The title set with ``assistant.threads.setTitle``."""
+        with self._lock:
+            return self._titles.get((self._resolve_channel(channel), thread_ts))
+
+    def thread_titles(self, channel: str) -> dict[str, str]:
+        """Every thread title of `channel`, by thread_ts."""
+        with self._lock:
+            channel = self._resolve_channel(channel)
+            return {ts: title for (ch, ts), title in self._titles.items() if ch == channel}
+
+    def add_user_message(self, channel: str, user: str, text: str, thread_ts: str | None = None,
+                         ts: str | None = None) -> dict[str, Any]:
+        """Store a message a person wrote (what Slack holds before it sends the event); returns it."""
+        with self._lock:
+            channel = self._resolve_channel(channel)
+            message: dict[str, Any] = {"type": "message", "user": user, "text": text, "ts": ts or self._next_ts(),
+                                       "team": TEAM_ID}
+            if thread_ts:
+                message["thread_ts"] = thread_ts
+                parent = self._messages.get(channel, {}).get(thread_ts)
+                if parent is not None:
+                    message["parent_user_id"] = parent.get("user")
+            self._store(channel, message)
+            return copy.deepcopy(message)
 
     def response_posts(self, rid: str) -> list[dict[str, Any]]:
         """Payloads accepted at response_url `rid`."""
@@ -664,6 +754,7 @@ class SlackWebApi:
             self._rate_limit_post(channel)
         message = self._new_message(params, self._next_ts())
         self._store(channel, message)
+        self._statuses.pop((channel, message.get("thread_ts") or ""), None)  # a reply clears the status
         return {"channel": channel, "ts": message["ts"], "message": copy.deepcopy(message)}
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -867,6 +958,8 @@ class SlackWebApi:
             upload.initial_comment = params.get("initial_comment") or None
             upload.thread_ts = params.get("thread_ts") or None
             upload.completed = True
+            if channel_id and upload.thread_ts:
+                self._statuses.pop((channel_id, upload.thread_ts), None)
             done.append(
                 {
                     "id": upload.id,
@@ -887,7 +980,94 @@ class SlackWebApi:
         host = (self.base_url or self._request_base).split("://", 1)[-1]
         return {"url": f"ws://{host}/link/?ticket={secrets.token_hex(8)}&app_id={APP_ID}"}
 
+    def _assistant_set_status(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Required channel_id, thread_ts and status (a string; empty clears it); loading_messages at most 10
+        strings. Works in DMs and, with chat:write, in channels (a mention's thread)."""
+        _required(params, "channel_id", "thread_ts", "status")
+        channel = self._assistant_channel(params)
+        thread_ts = _thread_ts(params["thread_ts"])
+        status = params["status"]
+        if not isinstance(status, str):
+            raise _invalid("status must be a string")
+        loading = params.get("loading_messages")
+        if loading is None:
+            loading = []
+        if not isinstance(loading, list) or not all(isinstance(m, str) and m for m in loading):
+            raise _invalid("loading_messages must be an array of strings")
+        if len(loading) > MAX_LOADING_MESSAGES:
+            raise _invalid(f"loading_messages has {len(loading)} items, max {MAX_LOADING_MESSAGES}")
+        if status or loading:
+            self._statuses[(channel, thread_ts)] = AssistantStatus(status, list(loading), time.time())
+        else:
+            self._statuses.pop((channel, thread_ts), None)
+        return {}
+
+    def _assistant_set_suggested_prompts(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Required channel_id and prompts (1 to 4 objects with a title and a message); optional title and
+        thread_ts (without it the prompts are the channel's: the agent view's Messages tab)."""
+        _required(params, "channel_id", "prompts")
+        channel = self._assistant_channel(params)
+        thread_ts = _thread_ts(params["thread_ts"]) if params.get("thread_ts") else None
+        prompts = params["prompts"]
+        if not isinstance(prompts, list):
+            raise _invalid("prompts must be an array of {title, message} objects")
+        if not 1 <= len(prompts) <= MAX_SUGGESTED_PROMPTS:
+            raise _invalid(f"prompts has {len(prompts)} items, must be 1 to {MAX_SUGGESTED_PROMPTS}")
+        for i, prompt in enumerate(prompts):
+            if not isinstance(prompt, dict):
+                raise _invalid(f"prompts[{i}] must be an object with title and message")
+            for key in ("title", "message"):
+                if not isinstance(prompt.get(key), str) or not prompt[key].strip():
+                    raise _invalid(f"prompts[{i}].{key} is required")
+        title = params.get("title")
+        if title is not None and not isinstance(title, str):
+            raise _invalid("title must be a string")
+        self._prompts[(channel, thread_ts)] = {
+            "title": title or None,
+            "prompts": [{"title": p["title"], "message": p["message"]} for p in prompts],
+        }
+        return {}
+
+    def _assistant_set_title(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Required channel_id, thread_ts and title."""
+        _required(params, "channel_id", "thread_ts", "title")
+        channel = self._assistant_channel(params)
+        thread_ts = _thread_ts(params["thread_ts"])
+        title = params["title"]
+        if not isinstance(title, str) or not title.strip():
+            raise _invalid("title must be a non-empty string")
+        self._titles[(channel, thread_ts)] = title
+        return {}
+
+    def _assistant_channel(self, params: dict[str, Any]) -> str:
+        channel = params.get("channel_id")
+        if not isinstance(channel, str) or not CHANNEL_RE.fullmatch(channel):
+            raise ApiError("channel_not_found", detail="Invalid channel_id")
+        config = self.channels.get(channel, {})
+        private = channel.startswith("G") or bool(config.get("is_private"))
+        if private and not config.get("is_member", True):
+            raise ApiError("channel_not_found", detail="Invalid channel_id")
+        return channel
+
     _request_base = "http://127.0.0.1"
+
+
+def _invalid(message: str) -> ApiError:
+    """Slack's answer to a malformed argument: ``invalid_arguments`` with the reason in response_metadata."""
+    return ApiError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {message}"]})
+
+
+def _required(params: dict[str, Any], *names: str) -> None:
+    missing = [name for name in names if params.get(name) is None]
+    if missing:
+        raise ApiError("invalid_arguments", response_metadata={
+            "messages": [f"[ERROR] missing required field: {name}" for name in missing]})
+
+
+def _thread_ts(value: Any) -> str:
+    if not isinstance(value, str) or not TS_RE.fullmatch(value):
+        raise ApiError("invalid_thread_ts")
+    return value
 
 
 async def _read_params(request: Request) -> dict[str, Any]:

@@ -1,18 +1,24 @@
 """The playground in a real browser (Debian's chromium, headless, driven by Playwright): the demo journey.
 
 List, show and create projects, request a delete as the operator (confirm dialog, typed-name modal),
-switch to the admin, approve, and read the result in the thread and the audit log. Screenshots go to
-the test's tmp_path.
+switch to the admin, approve, and read the result in the thread and the audit log. Then the agent view's
+Messages tab: opening it sends app_home_opened (tab messages), suggested prompts show as chips that send a
+DM, a thread shows its status line until the app posts in it, and feedback buttons send block_actions.
+Screenshots go to the test's tmp_path.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from slack_sdk import WebClient
 
 from bot.demo import Demo, start_demo
 
@@ -150,3 +156,88 @@ def test_playground_journey(demo: Demo, page, tmp_path: Path) -> None:
     screenshot("audit")
     demo.slack.assert_no_rejections()
     assert sorted(p.name for p in tmp_path.glob("*.png"))
+
+
+def sent(demo: Demo, predicate: Callable[[dict[str, Any]], bool], timeout: float = 15.0) -> dict[str, Any]:
+    """The first request the playground sent to the app that matches `predicate`, waiting for it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [p for p in list(demo.slack.playground.sent) if predicate(p)]
+        if found:
+            return found[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the playground sent no such request; sent: {demo.slack.playground.sent[-5:]}")
+        time.sleep(0.05)
+
+
+def event_of(payload: dict[str, Any]) -> dict[str, Any]:
+    return payload.get("event") or {}
+
+
+FEEDBACK = {
+    "type": "context_actions",
+    "block_id": "pg_feedback",
+    "elements": [{
+        "type": "feedback_buttons",
+        "action_id": "pg_feedback_buttons",
+        "positive_button": {"text": {"type": "plain_text", "text": "Good"}, "value": "pg-good"},
+        "negative_button": {"text": {"type": "plain_text", "text": "Bad"}, "value": "pg-bad"},
+    }],
+}
+
+
+def test_messages_tab_agent_surfaces(demo: Demo, page, tmp_path: Path) -> None:
+    """What the emulator shows of Slack's agent view; the bot's answers to the words are not asserted here."""
+    slack = demo.slack
+    api = WebClient(token="xoxb-playground", base_url=slack.api_url)
+    page.get_by_test_id("nav-dm").click()
+    opened = sent(demo, lambda p: event_of(p).get("type") == "app_home_opened" and event_of(p).get("tab") == "messages")
+    assert (event_of(opened)["user"], event_of(opened)["channel"]) == ("U0ADMIN", "D0ADMIN")
+    with contextlib.suppress(TimeoutError):  # the app may set its own prompts as the tab opens: let it first
+        slack.wait_for_sync("assistant.threads.setSuggestedPrompts", timeout=5)
+    prompts = [{"title": "Say hello", "message": "hello from a chip"}, {"title": "Storage", "message": "disk?"}]
+    api.assistant_threads_setSuggestedPrompts(channel_id="D0ADMIN", prompts=prompts, title="Try one")
+    bar = page.get_by_test_id("suggested-prompts")
+    playwright_api.expect(bar.get_by_test_id("suggested-prompt")).to_have_text(["Say hello", "Storage"])
+    playwright_api.expect(bar).to_contain_text("Try one")
+    page.screenshot(path=str(tmp_path / "messages-tab-prompts.png"), full_page=True)
+
+    bar.get_by_test_id("suggested-prompt").first.click()
+    dm = sent(demo, lambda p: event_of(p).get("text") == "hello from a chip")
+    event = event_of(dm)
+    assert (event["type"], event["channel_type"], event["channel"], event["user"]) == ("message", "im", "D0ADMIN",
+                                                                                    "U0ADMIN")
+    assert "thread_ts" not in event  # a new thread: its ts is the root
+    timeline = page.get_by_test_id("timeline")
+    playwright_api.expect(timeline).to_contain_text("hello from a chip")
+
+    # a quiet thread the app knows nothing of: its status shows until a message is posted in it
+    root = slack.add_user_message("D0ADMIN", "U0ADMIN", "a quiet thread")
+    api.assistant_threads_setStatus(channel_id="D0ADMIN", thread_ts=root["ts"], status="is thinking…")
+    api.assistant_threads_setTitle(channel_id="D0ADMIN", thread_ts=root["ts"], title="Quiet")
+    thread = timeline.locator(f'[data-testid="thread"][data-thread-ts="{root["ts"]}"]')
+    playwright_api.expect(thread.get_by_test_id("assistant-status")).to_have_text("projectops is thinking…")
+    playwright_api.expect(thread.get_by_test_id("thread-title")).to_have_text("Quiet")
+    page.screenshot(path=str(tmp_path / "messages-tab-status.png"), full_page=True)
+    api.chat_postMessage(channel="D0ADMIN", thread_ts=root["ts"], text="Here you are", blocks=[
+        {"type": "section", "text": {"type": "mrkdwn", "text": "Here you are"}}, FEEDBACK])
+    playwright_api.expect(thread.get_by_test_id("assistant-status")).to_have_count(0)
+    thread.get_by_test_id("feedback-negative-pg_feedback_buttons").click()
+    click = sent(demo, lambda p: p.get("type") == "block_actions")
+    action = click["actions"][0]
+    assert (action["type"], action["action_id"], action["value"]) == ("feedback_buttons", "pg_feedback_buttons",
+                                                                       "pg-bad")
+    assert click["container"]["thread_ts"] == root["ts"]
+
+    # a reply in that thread is a DM message with its thread_ts
+    thread_root = timeline.locator(f'.msg[data-ts="{root["ts"]}"]')
+    thread_root.get_by_test_id("reply-in-thread").last.click()
+    send(page, "and that one?")
+    reply = event_of(sent(demo, lambda p: event_of(p).get("text") == "and that one?"))
+    assert (reply["thread_ts"], reply["channel_type"]) == (root["ts"], "im")
+    playwright_api.expect(thread).to_contain_text("and that one?")
+    page.screenshot(path=str(tmp_path / "messages-tab-thread.png"), full_page=True)
+
+    page.get_by_test_id("nav-home").click()
+    sent(demo, lambda p: event_of(p).get("type") == "app_home_opened" and event_of(p).get("tab") == "home")
+    playwright_api.expect(page.get_by_test_id("suggested-prompts")).to_be_hidden()

@@ -25,11 +25,13 @@ def decision(bot: Bot, request: dict, words: str) -> dict:
 
 
 def ask_and_confirm(bot: Bot, user: str = "U0OPERATOR") -> tuple[dict, str]:
-    """`/projects delete …`, Confirm, the name typed in the modal; returns the prompt and the click's rid."""
+    """`/projects delete …`, Confirm, the name typed, sent for approval; returns the prompt and the click's rid."""
     prompt = bot.run(DELETE, user=user)
     ack, rid = bot.click(prompt, "projectops_confirm", user=user)
     assert (ack.status_code, ack.text) == (200, "")
     bot.type_confirmation(user=user)
+    # the requester is told once the request is stored with its message (a click before that is a race)
+    assert "needs a second person" in message_text(bot.final_answer(rid))
     return prompt, rid
 
 

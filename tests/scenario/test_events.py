@@ -37,17 +37,18 @@ def test_a_mention_inside_a_thread_stays_in_that_thread(bot: Bot) -> None:
     assert bot.slack.wait_for_sync("chat.postMessage").params["thread_ts"] == "1700000000.000200"
 
 
-def test_a_direct_message_is_answered_in_the_dm(bot: Bot) -> None:
-    assert bot.post(bot.requests.event_callback(dm("whoami"))).status_code == 200
+def test_a_direct_message_is_answered_in_the_dm_in_its_thread(bot: Bot) -> None:
+    event = dm("whoami")
+    assert bot.post(bot.requests.event_callback(event)).status_code == 200
     reply = bot.slack.wait_for_sync("chat.postMessage").params
-    assert reply["channel"] == "D0OPERATOR" and "thread_ts" not in reply
+    assert reply["channel"] == "D0OPERATOR" and reply["thread_ts"] == event["ts"]  # the agent view's threads
     assert "<@U0OPERATOR>" in message_text(reply) and "operator" in message_text(reply)
 
 
-def test_a_bad_command_in_words_gets_help_not_silence(bot: Bot) -> None:
+def test_a_typo_is_understood_not_refused(bot: Bot) -> None:
     bot.post(bot.requests.event_callback(dm("whomai")))
     reply = bot.slack.wait_for_sync("chat.postMessage").params
-    assert "/projects whoami" in message_text(reply)
+    assert "You are operator" in message_text(reply)
 
 
 def test_the_bots_own_messages_and_edits_are_ignored(bot: Bot) -> None:
@@ -69,7 +70,8 @@ def test_a_redelivered_event_is_handled_once(bot: Bot) -> None:
     bot.slack.wait_for_sync("chat.postMessage", lambda c: c.params.get("thread_ts") == "1700000000.000900")
     time.sleep(0.3)
     assert len(bot.slack.calls_to("chat.postMessage")) == 2
-    assert [r["operation"] for r in bot.audit.query(AuditQuery())] == ["help", "whoami"]
+    asked = [r["operation"] for r in bot.audit.query(AuditQuery(limit=100)) if r["surface"] != "assistant"]
+    assert asked == ["help", "whoami"]  # (the assistant's own live-name reads are audited too, as "assistant")
 
 
 def test_url_verification_echoes_the_challenge(bot: Bot) -> None:

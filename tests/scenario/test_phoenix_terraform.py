@@ -68,12 +68,14 @@ def test_phoenix_create_and_update(bot: Bot) -> None:
     assert rows_for(bot, "phoenix.project.create")[0]["outcome"] == "failed"
 
 
-def test_phoenix_bad_names_and_roles(bot: Bot) -> None:
-    text = message_text(bot.run('create phoenix "team/a"', user="U0OPERATOR"))
+def test_phoenix_bad_names_and_roles(bot: Bot, backend_calls) -> None:
+    ack, _ = bot.command('create phoenix "team/a"', user="U0OPERATOR")  # the params model refuses it, in the ack
+    text = message_text(ack.json())
     assert "cannot contain `/`" in text and "team-a" in text
+    assert backend_calls.calls("POST", "/phoenix/") == []
     text = message_text(bot.run("create phoenix other", user="U0VIEWER"))
     assert "needs the *operator* role" in text
-    assert [r["outcome"] for r in rows_for(bot, "phoenix.project.create")] == ["refused", "failed"]
+    assert [r["outcome"] for r in rows_for(bot, "phoenix.project.create")] == ["refused"]
 
 
 def test_phoenix_storage_full_is_explained(bot: Bot, backends: str) -> None:
@@ -126,18 +128,21 @@ def test_terraform_list_show_and_workspaces(bot: Bot) -> None:
     assert [r["outcome"] for r in rows_for(bot, "terraform.project.workspaces")] == ["succeeded"]
 
 
-def test_terraform_create_update_and_validation(bot: Bot) -> None:
+def test_terraform_create_update_and_validation(bot: Bot, backend_calls) -> None:
     text = message_text(bot.run('create terraform "team blue" --description "Blue team" --auto-destroy 14d',
                                 user="U0OPERATOR"))
     assert "Created HCP Terraform project *team blue*" in text and "14d" in text
     text = message_text(bot.run('update terraform "team blue" --name team-blue --auto-destroy none',
                                 user="U0OPERATOR"))
     assert "Updated HCP Terraform project *team-blue*" in text and "*Auto-destroy*\noff" in text
-    text = message_text(bot.run("create terraform x.y", user="U0OPERATOR"))
+    posts = len(backend_calls.calls("POST", "/terraform/"))
+    ack, _ = bot.command("create terraform x.y", user="U0OPERATOR")  # the params model refuses it, in the ack
+    text = message_text(ack.json())
     assert "not a valid HCP Terraform project name" in text and "3 to 40 letters" in text
+    assert len(backend_calls.calls("POST", "/terraform/")) == posts
     text = message_text(bot.run("create terraform TEAM-BLUE", user="U0OPERATOR"))
     assert "already been taken" in text
-    assert [r["outcome"] for r in rows_for(bot, "terraform.project.create")] == ["failed", "failed", "succeeded"]
+    assert [r["outcome"] for r in rows_for(bot, "terraform.project.create")] == ["failed", "succeeded"]
     text = message_text(bot.run("show terraform nope"))
     assert "No project named `nope` in `acme`, or your token may not see it" in text
 

@@ -22,8 +22,7 @@ from bot.backends.http import HttpBackend, RetryPolicy
 from bot.backends.polaris.errors import BACKEND, parse_error
 from bot.backends.polaris.models import Project
 from bot.backends.polaris.resources import ProjectResources, quote_segment
-from bot.errors import BackendError, ConflictError, NotFoundError, UsageError
-from bot.operations.parser import closest
+from bot.errors import BackendError, ConflictError, NotFoundError, Reason, UsageError
 from bot.redact import register_secret
 from bot.settings import Target
 
@@ -86,7 +85,7 @@ class PolarisClient(ProjectResources):
             return Project.model_validate(await self._json("GET", f"/v1/projects/{quote_segment(project_id)}"))
         except NotFoundError as exc:
             exc.message = f"Project {project_id} was not found."
-            exc.hint = exc.hint or f"`/projects list {self.target.name}` shows the projects."
+            exc.resource, exc.name = "project", project_id
             raise
 
     async def resolve_project(self, name_or_id: str) -> Project:
@@ -103,13 +102,13 @@ class PolarisClient(ProjectResources):
                 ids = ", ".join(f"`{p.uid}`" for p in match)
                 raise UsageError(f"More than one project is called `{name_or_id}` on `{self.target.name}`.",
                                  f"Use its id instead: {ids}.")
-        near = closest(name_or_id, [p.name for p in projects])
-        hint = f"Did you mean `{near}`? " if near else ""
         raise NotFoundError(
             f"There is no project `{name_or_id}` on `{self.target.name}`.",
-            hint + f"`/projects list {self.target.name}` shows the projects.",
             backend=BACKEND,
             status=404,
+            resource="project",
+            name=name_or_id,
+            candidates=[p.name for p in projects],
         )
 
     async def create_project(
@@ -177,7 +176,7 @@ class PolarisClient(ProjectResources):
             name = (await self.get_project(project_id)).name
         verb = "paused" if desired == "paused" else "stopped"
         exc.message = f"Project {name} has stop protection on, so it can't be {verb}."
-        exc.hint = f"Turn it off first: `/projects update {self.target.name} {name} --no-stop-protection`"
+        exc.reason, exc.resource, exc.name = Reason.STOP_PROTECTION, "project", name
 
     async def delete_project(self, project_id: str) -> None:
         """Ask Polaris to delete the project (202); a protected project gives a ConflictError that says so."""
@@ -188,12 +187,10 @@ class PolarisClient(ProjectResources):
                 project = await self.get_project(project_id)
             except BackendError:
                 raise exc from None
+            exc.resource, exc.name = "project", project.name
             if project.spec.deletion_protection:
                 exc.message = f"Project {project.name} has deletion protection on."
-                exc.hint = (
-                    f"Turn it off first: `/projects update {self.target.name} {project.name} "
-                    "--no-deletion-protection`"
-                )
+                exc.reason = Reason.DELETION_PROTECTION
             else:
                 exc.message = f"Polaris refused to delete project {project.name}: {exc.message}"
             raise

@@ -22,7 +22,7 @@ from bot.backends.polaris.models import (
     JobPage,
     Table,
 )
-from bot.errors import BackendError, ConflictError, NotFoundError, UsageError
+from bot.errors import BackendError, ConflictError, NotFoundError, Reason, UsageError
 
 if TYPE_CHECKING:
     from bot.backends.http import HttpBackend
@@ -51,8 +51,9 @@ class ProjectResources:
         except ValueError:
             raise BackendError(
                 f"Polaris answered {method} {path} with something that is not JSON.",
-                "The target URL may point at the wrong service; check it with `/projects targets`.",
+                "The target URL may point at the wrong service.",
                 backend=BACKEND,
+                reason=Reason.NOT_JSON,
             ) from None
 
     # ------------------------------------------------------------ tables
@@ -72,7 +73,7 @@ class ProjectResources:
             return await self._json("GET", f"{self._p(project_id)}/tables/{quote_segment(name)}")
         except NotFoundError as exc:
             exc.message = f"Table {name} was not found in this project."
-            exc.hint = exc.hint or f"`/projects table list {self.target.name} <project>` shows its tables."
+            exc.resource, exc.name, exc.within = "table", name, project_id
             raise
 
     async def create_table(
@@ -102,6 +103,7 @@ class ProjectResources:
         try:
             data = await self._json("POST", f"{self._p(project_id)}/tables", json=body)
         except ConflictError as exc:
+            exc.reason, exc.resource, exc.name = Reason.EXISTS, "table", name
             exc.hint = exc.hint or "Pick another name, or change the existing table."
             raise
         return Table.model_validate(data)
@@ -206,7 +208,7 @@ class ProjectResources:
             return Job.model_validate(await self._json("GET", f"{self._p(project_id)}/jobs/{quote_segment(job_id)}"))
         except NotFoundError as exc:
             exc.message = f"Job {job_id} was not found in this project."
-            exc.hint = exc.hint or f"`/projects job list {self.target.name} <project>` shows its jobs."
+            exc.resource, exc.name, exc.within = "job", job_id, project_id
             raise
 
     async def job_logs(self, project_id: str, job_id: str) -> list[JobLogEntry]:
@@ -300,7 +302,7 @@ class ProjectResources:
             data = await self._json("GET", f"{self._p(project_id)}/connections/{quote_segment(name)}")
         except NotFoundError as exc:
             exc.message = f"Connection {name} was not found in this project."
-            exc.hint = exc.hint or f"`/projects connection list {self.target.name} <project>` shows them."
+            exc.resource, exc.name, exc.within = "connection", name, project_id
             raise
         return Connection.model_validate(data)
 

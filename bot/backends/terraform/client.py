@@ -17,10 +17,10 @@ from urllib.parse import quote
 import httpx
 
 from bot.backends.http import HttpBackend, RetryPolicy
-from bot.backends.terraform.errors import check_description, check_duration, check_name, parse_error
+from bot.backends.terraform.errors import parse_error
 from bot.backends.terraform.models import MovedWorkspaces, TerraformProject, TerraformWorkspace
 from bot.backends.terraform.ratelimit import SlidingWindowLimiter
-from bot.errors import BackendError, ConflictError, NotFoundError, UsageError
+from bot.errors import BackendError, ConflictError, NotFoundError, Reason, UsageError
 from bot.settings import Target
 
 BACKEND = "HCP Terraform"
@@ -170,31 +170,27 @@ class TerraformClient:
         """A project by id (`prj-…`) or by name (case-insensitive, as HCP Terraform compares names)."""
         ref = ref.strip()
         if not ref:
-            raise UsageError("Name the project, or give its id (`prj-…`).", "`/projects list terraform` shows them.")
+            raise UsageError("Name the project, or give its id (`prj-…`).")
         if ref.startswith("prj-"):
             try:
                 document = await self._get(f"/projects/{quote(ref, safe='')}")
             except NotFoundError as exc:
                 raise NotFoundError(
                     f"Project `{ref}` was not found in HCP Terraform, or your token may not see it.",
-                    exc.hint, status=404, request_id=exc.request_id,
+                    exc.hint, status=404, request_id=exc.request_id, backend=BACKEND, resource="project", name=ref,
                 ) from None
             return TerraformProject.from_resource(document["data"])
         matches = [p for p in await self.list_projects(names=[ref]) if p.name.casefold() == ref.casefold()]
         if not matches:
             raise NotFoundError(
                 f"No project named `{ref}` in `{self.organization}`, or your token may not see it.",
-                "`/projects list terraform` shows the projects your token can see.",
-                status=404,
+                status=404, backend=BACKEND, resource="project", name=ref,
             )
         return matches[0]
 
     async def create_project(
         self, name: str, description: str | None = None, auto_destroy_activity_duration: str | None = None
     ) -> TerraformProject:
-        check_name(name)
-        check_description(description)
-        check_duration(auto_destroy_activity_duration)
         attributes: dict[str, Any] = {"name": name}
         if description is not None:
             attributes["description"] = description
@@ -215,16 +211,13 @@ class TerraformClient:
         """Change only the given attributes; `None` clears the description or the auto-destroy duration."""
         attributes: dict[str, Any] = {}
         if name is not UNSET:
-            check_name(name)
             attributes["name"] = name
         if description is not UNSET:
-            check_description(description)
             attributes["description"] = description
         if auto_destroy_activity_duration is not UNSET:
-            check_duration(auto_destroy_activity_duration)
             attributes["auto-destroy-activity-duration"] = auto_destroy_activity_duration
         if not attributes:
-            raise UsageError("Nothing to change.", "Give `--name`, `--description` or `--auto-destroy`.")
+            raise UsageError("Nothing to change: give a new name, description or auto-destroy duration.")
         project = await self.get_project(ref)
         body = {"data": {"type": "projects", "attributes": attributes}}
         response = await self._request("PATCH", f"/projects/{quote(project.id, safe='')}", body)
@@ -240,9 +233,8 @@ class TerraformClient:
                 f"Project `{project.name}` holds {count} workspace{'s' if count != 1 else ''}: "
                 f"{_names(workspaces)}. HCP Terraform does not delete a project that holds workspaces; "
                 "nothing was deleted.",
-                "Move them out first with `/projects move-workspaces terraform <other-project> <workspace>...`, "
-                "or delete them in HCP Terraform.",
-                backend=BACKEND,
+                backend=BACKEND, reason=Reason.NOT_EMPTY, resource="project", name=project.name,
+                blockers=[w.name for w in workspaces],
             )
         await self._request("DELETE", f"/projects/{quote(project.id, safe='')}")
         return project
@@ -269,13 +261,13 @@ class TerraformClient:
         except NotFoundError as exc:
             raise NotFoundError(
                 f"Workspace `{ref}` was not found in `{self.organization}`, or your token may not see it.",
-                exc.hint, status=404, request_id=exc.request_id,
+                exc.hint, status=404, request_id=exc.request_id, backend=BACKEND, resource="workspace", name=ref,
             ) from None
         if workspace.organization and workspace.organization != self.organization:
             raise NotFoundError(
                 f"Workspace `{ref}` belongs to organization `{workspace.organization}`, not `{self.organization}`.",
                 "Only workspaces of the target's organization can move into its projects.",
-                status=404,
+                status=404, backend=BACKEND, resource="workspace", name=ref,
             )
         return workspace
 
@@ -293,8 +285,7 @@ class TerraformClient:
             raise NotFoundError(
                 f"{len(missing)} of {len(workspace_refs)} workspaces were not found in `{self.organization}` "
                 f"(or your token may not see them): {', '.join(f'`{m}`' for m in missing)}. Nothing was moved.",
-                "`/projects workspaces terraform <project>` lists a project's workspaces.",
-                status=404,
+                status=404, backend=BACKEND, resource="workspace", name=missing[0] if len(missing) == 1 else "",
             )
         workspaces: list[TerraformWorkspace] = []
         for item in found:

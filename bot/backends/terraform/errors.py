@@ -1,18 +1,17 @@
-"""HCP Terraform `{"errors": [...]}` bodies mapped to errors a person can act on, plus input checks."""
+"""HCP Terraform `{"errors": [...]}` bodies mapped to errors a person can act on.
+
+Input rules (name, description, auto-destroy duration) live in the params models of `bot.operations.terraform`,
+checked before any call; the API checks them again and answers 422, mapped below.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import httpx
 
 from bot.backends.http import body_text
-from bot.errors import BackendError, ConflictError, NotFoundError, UsageError
-
-NAME_MIN, NAME_MAX, DESCRIPTION_MAX = 3, 40, 256
-_NAME_CHARS = re.compile(r"[A-Za-z0-9 _-]+")
-_DURATION = re.compile(r"[1-9][0-9]{0,3}[dh]")
+from bot.errors import BackendError, ConflictError, NotFoundError
 
 
 def error_objects(response: httpx.Response) -> list[dict[str, Any]]:
@@ -71,40 +70,3 @@ def parse_error(response: httpx.Response, organization: str = "") -> BackendErro
     if status == 429:
         return BackendError("HCP Terraform is rate limiting requests (30 per second).")
     return BackendError(f"HCP Terraform answered {status}: {text or response.reason_phrase}.")
-
-
-def check_name(name: str) -> None:
-    """The documented project-name rules, checked before any call."""
-    if not name or not name.strip():
-        raise UsageError("A project name cannot be empty.", "Give a name of 3 to 40 characters.")
-    problems = []
-    if len(name) < NAME_MIN:
-        problems.append(f"it is shorter than {NAME_MIN} characters")
-    if len(name) > NAME_MAX:
-        problems.append(f"it is longer than {NAME_MAX} characters ({len(name)})")
-    if not _NAME_CHARS.fullmatch(name):
-        bad = "".join(sorted({c for c in name if not _NAME_CHARS.fullmatch(c)}))
-        problems.append(f"it contains `{bad}`")
-    if name != name.strip(" "):
-        problems.append("it starts or ends with a space")
-    if problems:
-        raise UsageError(
-            f"`{name}` is not a valid HCP Terraform project name: {'; '.join(problems)}.",
-            "Use 3 to 40 letters, digits, spaces, `-` or `_`, not starting or ending with a space.",
-        )
-
-
-def check_description(description: str | None) -> None:
-    if description is not None and len(description) > DESCRIPTION_MAX:
-        raise UsageError(
-            f"The description is {len(description)} characters; HCP Terraform allows at most {DESCRIPTION_MAX}.",
-            "Shorten it and try again.",
-        )
-
-
-def check_duration(duration: str | None) -> None:
-    if duration is not None and not _DURATION.fullmatch(duration):
-        raise UsageError(
-            f"`{duration}` is not an auto-destroy duration.",
-            "Use 1 to 4 digits then `d` (days) or `h` (hours), e.g. `14d` or `24h`; `none` turns it off.",
-        )

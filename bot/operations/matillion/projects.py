@@ -17,13 +17,18 @@ from bot.backends.matillion import (
     MatillionRepository,
     canonical,
 )
-from bot.errors import UsageError
+from bot.errors import BackendError, Reason, UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.matillion.common import KIND, MatillionParams, client_of, line_sections, target_name
 from bot.operations.registry import register
+from bot.operations.suggest import command_word
 from bot.store.provisioning import Provisioning
 from bot.ui import blocks as bk
+
+#: The choices a form offers, as people type them (the params validators accept any case).
+WAREHOUSE_CHOICES = tuple(w.lower() for w in WAREHOUSES)
+DEPLOYMENT_CHOICES = tuple(d.lower() for d in DEPLOYMENT_TYPES)
 
 
 def _enum(value: str, allowed: tuple[str, ...], what: str) -> str:
@@ -168,10 +173,24 @@ class Created:
     project: MatillionProject
 
 
+def create_hint(ctx: OpContext, name: str, error: BackendError) -> None:
+    """What to do when a create was refused for its name, or made a project whose id the answer left out."""
+    target = target_name(ctx)
+    if error.reason == Reason.EXISTS:
+        error.hint = f"Pick another name, or look at what already exists with `/projects show {target} " \
+                     f"{command_word(name)}`."
+    elif error.reason == Reason.NO_ID:
+        error.hint = f"`/projects list {target}` should show it."
+
+
 async def run_create(ctx: OpContext, params: ProjectCreateParams) -> Created:
     client = await client_of(ctx)
-    project_id = await client.create_project(params.name, params.warehouse, params.deployment_type,
-                                             params.description)
+    try:
+        project_id = await client.create_project(params.name, params.warehouse, params.deployment_type,
+                                                 params.description)
+    except BackendError as exc:
+        create_hint(ctx, params.name, exc)
+        raise
     project = MatillionProject(id=project_id, name=params.name, description=params.description or None,
                                warehouse=params.warehouse, agentDeploymentType=params.deployment_type)
     return Created(target_name(ctx), project)

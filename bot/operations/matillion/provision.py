@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from bot.backends.matillion import (
     ACCESS_LEVELS,
@@ -30,8 +31,10 @@ from bot.errors import BackendError, ConflictError, NotFoundError, OpError, Usag
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.matillion.common import KIND, MatillionParams, client_of, report_progress, target_name
+from bot.operations.matillion.projects import create_hint
 from bot.operations.parser import args_to_fields
 from bot.operations.registry import register
+from bot.operations.rules import rule_error
 from bot.redact import is_secret_key, register_secret, scrub
 from bot.store.provisioning import Provisioning, ProvisioningStore
 from bot.ui import blocks as bk
@@ -55,32 +58,65 @@ MODAL_HINT = "Type `/projects provision` to open the provisioning form: secrets 
 _RUNNING: set[str] = set()
 
 
+# ---------------------------------------------------------------- input rules (the one copy)
+# The command line and the Provision modal (which asks for these fields a step at a time) refuse through the
+# validators of ProvisionParams, with these words; none of them repeats the value back.
+TEXT_MAX = 255
+UUID_LENGTH = 36
+REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+AGENT_RULE = "That is not an agent id: agent ids are UUIDs, like 7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d."
+REPOSITORY_RULE = "Use owner/repo for the GitHub repository, e.g. acme/analytics."
+PORT_RULE = "The port is a number from 1 to 65535."
+
+
 class ProvisionParams(MatillionParams):
     """Everything the Provision modal asks for; on `resume` only the secrets are given again."""
 
-    name: str | None = Field(default=None, max_length=255, description="project name")
+    name: str | None = Field(default=None, max_length=TEXT_MAX, description="project name")
     warehouse: str | None = Field(default=None, description="snowflake or redshift")
     description: str = Field(default="", max_length=1000)
     deployment_type: str = Field(default="HYBRID", description="hybrid or full_saas")
-    connection: str | None = Field(default=None, max_length=255, description="connection name")
-    environment: str | None = Field(default=None, max_length=255, description="environment name")
+    connection: str | None = Field(default=None, max_length=TEXT_MAX, description="connection name")
+    environment: str | None = Field(default=None, max_length=TEXT_MAX, description="environment name")
     environment_description: str = Field(default="", max_length=1000)
-    agent: str | None = Field(default=None, description="default agent id (uuid)")
+    agent: str | None = Field(default=None, max_length=UUID_LENGTH, description="default agent id (uuid)")
     access_level: str = Field(default="default", description="default, admin, runner, readOnly or noAccess")
-    account: str | None = Field(default=None, description="Snowflake account identifier")
-    endpoint: str | None = Field(default=None, description="Redshift endpoint host")
+    account: str | None = Field(default=None, max_length=TEXT_MAX, description="Snowflake account identifier")
+    endpoint: str | None = Field(default=None, max_length=TEXT_MAX, description="Redshift endpoint host")
     port: int = Field(default=5439, ge=1, le=65535)
-    username: str | None = None
-    default_role: str = ""
-    default_warehouse: str = ""
-    default_database: str = ""
-    default_schema: str = ""
-    repository: str | None = Field(default=None, max_length=255, description="GitHub repository, owner/name")
+    username: str | None = Field(default=None, max_length=TEXT_MAX)
+    default_role: str = Field(default="", max_length=TEXT_MAX)
+    default_warehouse: str = Field(default="", max_length=TEXT_MAX)
+    default_database: str = Field(default="", max_length=TEXT_MAX)
+    default_schema: str = Field(default="", max_length=TEXT_MAX)
+    repository: str | None = Field(default=None, max_length=TEXT_MAX, description="GitHub repository, owner/name")
     private_key: SecretStr | None = None
     passphrase: SecretStr | None = None
     password: SecretStr | None = None
     git_access_token: SecretStr | None = None
     resume: str | None = Field(default=None, description="provisioning id to continue")
+
+    @field_validator("agent", mode="before")
+    @classmethod
+    def _agent(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip() and not is_uuid(value):
+            raise rule_error(AGENT_RULE)
+        return value
+
+    @field_validator("repository")
+    @classmethod
+    def _repository(cls, value: str | None) -> str | None:
+        if value and not REPOSITORY.fullmatch(value):
+            raise rule_error(REPOSITORY_RULE)
+        return value
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port(cls, value: Any) -> Any:
+        text = str(value).strip()
+        if isinstance(value, bool) or not text.isdigit() or not 0 < int(text) < 65536:
+            raise rule_error(PORT_RULE)
+        return int(text)
 
 
 # ---------------------------------------------------------------- the plan (no secrets)
@@ -96,8 +132,6 @@ def plan_from(params: ProvisionParams) -> dict[str, Any]:
         raise UsageError("To provision a Matillion project I also need " + ", ".join(missing) + ".",
                          "The Provision modal asks for all of it.")
     deployment = canonical(params.deployment_type, DEPLOYMENT_TYPES, "deployment type")
-    if not is_uuid(params.agent or ""):
-        raise UsageError(f"`{params.agent}` is not an agent id.", "Agent ids are UUIDs, as Matillion shows them.")
     if params.repository and deployment == "FULL_SAAS":
         raise UsageError("Matillion's API cannot associate a repository with a Full SaaS project.",
                          "Leave the repository out, or use a Hybrid deployment.")
@@ -361,6 +395,8 @@ async def _run_steps(ctx: OpContext, store: ProvisioningStore, s: StepContext, o
             details = await run_step(s, step)
         except OpError as exc:
             await asyncio.to_thread(store.step_failed, record, step, scrub(exc.message))
+            if step == "project" and isinstance(exc, BackendError):
+                create_hint(ctx, s.plan["name"], exc)
             raise ProvisioningFailed(record, step, exc, steps, outcome.target) from None
         except asyncio.CancelledError:
             store.step_failed(record, step, "stopped: it took too long")

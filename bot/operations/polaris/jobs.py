@@ -57,8 +57,8 @@ async def find_job(client: PolarisClient, project: Project, ref: str) -> Job:
         return await client.get_job(project.uid, ref.lower())
     matches = [j for j in await client.list_jobs(project.uid, page_size=1000) if j.id.startswith(ref.lower())]
     if not matches:
-        raise NotFoundError(f"No job in {project.name} has an id starting with `{ref}`.",
-                            f"`/projects job list {client.target.name} {project.name}` shows the jobs.")
+        raise NotFoundError(f"No job in {project.name} has an id starting with `{ref}`.",  # suggest.py adds the hint
+                            resource="job", name=ref, within=project.uid)
     if len(matches) > 1:
         raise UsageError(f"{len(matches)} jobs in {project.name} start with `{ref}`.", "Give more of the id.")
     return await client.get_job(project.uid, matches[0].id)

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from bot.backends.polaris.models import SETTLES_INTO, Job, Project, Table
-from bot.errors import UsageError
+from bot.errors import BackendError, Reason, UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.polaris import render as r
@@ -23,9 +23,12 @@ from bot.operations.polaris.common import (
     target_name,
 )
 from bot.operations.registry import register
+from bot.operations.rules import rule_error
+from bot.operations.suggest import command_word
 from bot.ui import blocks as bk
 from bot.ui.paging import PageParams, command_text, paged_rows
 
+#: The Polaris regions a project can be created in: the one list (the create form offers these).
 REGIONS = (
     "us-east-1", "us-east-2", "eu-central-1", "eu-west-1", "us-west-2", "ap-northeast-2", "ap-south-1",
     "eastus", "germanywestcentral", "westus2",
@@ -66,7 +69,8 @@ def render_list(result: ProjectList, ctx: OpContext) -> Rendered:
         blocks.append(bk.context("Filtered by " + ", ".join(f"{k} `{v}`" for k, v in result.filters.items())))
     if not result.projects:
         blocks.append(bk.section("No projects" + (" match." if result.filters else " yet.")))
-    rows = [(p.name, r.project_line(p)) for p in result.projects]
+    near_full = ctx.config.digests.alert_share
+    rows = [(p.name, r.project_line(p, near_full)) for p in result.projects]
     blocks += paged_rows(rows, result.page, result.command, result.target)
     blocks.append(bk.context(f"`/projects show {result.target} <project>` for details."))
     return Rendered(text=title, blocks=r.fit(blocks))
@@ -118,7 +122,7 @@ def render_show(detail: ProjectDetail, ctx: OpContext) -> Rendered:
             f"*State*\n{r.state_text(p.state)}" + (
                 f" (wants {spec.desired_state})" if spec.desired_state and spec.desired_state != p.state else ""),
             f"*Plan · region*\n{spec.plan or '?'} · {spec.region or '?'}",
-            f"*Storage*\n{r.storage_text(p)}",
+            f"*Storage*\n{r.storage_text(p, ctx.config.digests.alert_share)}",
             f"*Deep storage*\n{r.human_bytes(status.deep_storage_bytes)}",
             f"*Protection*\n{protection}",
             f"*Created*\n{r.when(p.metadata.created_on_timestamp)}",
@@ -138,7 +142,8 @@ def render_show(detail: ProjectDetail, ctx: OpContext) -> Rendered:
     if detail.active_jobs is not None:
         notes.append(f"{detail.active_jobs} active job{'s' if detail.active_jobs != 1 else ''}")
     blocks.append(bk.context(" · ".join(notes)))
-    return Rendered(text=f"{p.name}: {p.state}, {r.storage_text(p, with_bar=False)}", blocks=r.fit(blocks))
+    storage = r.storage_text(p, ctx.config.digests.alert_share, with_bar=False)
+    return Rendered(text=f"{p.name}: {p.state}, {storage}", blocks=r.fit(blocks))
 
 
 register(Operation(
@@ -193,7 +198,7 @@ def render_change(change: ProjectChange, ctx: OpContext) -> Rendered:
         )
     blocks: list[dict[str, Any]] = [bk.section(text)]
     if change.expected != "deleted":
-        blocks.append(bk.context(r.project_line(p).replace("\n", "  ·  ")))
+        blocks.append(bk.context(r.project_line(p, ctx.config.digests.alert_share).replace("\n", "  ·  ")))
     return Rendered(text=text, blocks=blocks)
 
 
@@ -208,7 +213,7 @@ class ProjectCreateParams(PolarisParams):
     @classmethod
     def _known_region(cls, value: str | None) -> str | None:
         if value is not None and value not in REGIONS:
-            raise ValueError(f"`{value}` is not a Polaris region; use one of {', '.join(REGIONS)}")
+            raise rule_error(f"`{value}` is not a Polaris region: use one of {', '.join(REGIONS)}.")
         return value
 
 
@@ -276,8 +281,9 @@ async def impact_text(ctx: OpContext, ref: str, action: str) -> str:
         client.list_connections(p.uid),
         return_exceptions=True,
     )
+    storage = r.storage_text(p, ctx.config.digests.alert_share, with_bar=False)
     lines = [f"*{p.name}* is {r.state_text(p.state)} · {p.spec.plan} · {p.spec.region} · "
-             f"{r.storage_text(p, with_bar=False)}, {r.human_bytes(p.status.deep_storage_bytes)} in deep storage."]
+             f"{storage}, {r.human_bytes(p.status.deep_storage_bytes)} in deep storage."]
     if isinstance(tables, list):
         size = sum(t.total_data_size_bytes or 0 for t in tables)
         rows = sum(t.total_rows or 0 for t in tables)
@@ -302,6 +308,20 @@ async def impact_text(ctx: OpContext, ref: str, action: str) -> str:
     return "\n".join(lines)
 
 
+#: The `update` flag that turns off the protection a refusal names.
+PROTECTION_FLAGS: dict[str, str] = {
+    Reason.STOP_PROTECTION: "--no-stop-protection",
+    Reason.DELETION_PROTECTION: "--no-deletion-protection",
+}
+
+
+def protection_hint(ctx: OpContext, error: BackendError) -> None:
+    """A refusal because of a protection flag says how to turn it off."""
+    flag = PROTECTION_FLAGS.get(error.reason)
+    if flag and error.name:
+        error.hint = f"Turn it off first: `/projects update {target_name(ctx)} {command_word(error.name)} {flag}`"
+
+
 def _preview(action: str) -> Any:
     async def preview(ctx: OpContext, params: ProjectParams) -> str:
         return await impact_text(ctx, params.project, action)
@@ -317,7 +337,11 @@ def _state_op(desired: str, action: str) -> Any:
                                  note=f"Project *{project.name}* is already {desired}; nothing was changed.")
         if desired == "paused" and project.state == "stopped":
             raise UsageError(f"Project `{project.name}` is stopped; a stopped project can only be resumed.")
-        updated = await client.update_project(project.uid, desired_state=desired)
+        try:
+            updated = await client.update_project(project.uid, desired_state=desired)
+        except BackendError as exc:
+            protection_hint(ctx, exc)
+            raise
         return await follow(ctx, updated, desired, action)
 
     return run
@@ -338,7 +362,11 @@ for _verb, _desired, _action, _risk, _summary in (
 
 async def run_delete(ctx: OpContext, params: ProjectParams) -> ProjectChange:
     client, project = await project_of(ctx, params.project)
-    await client.delete_project(project.uid)
+    try:
+        await client.delete_project(project.uid)
+    except BackendError as exc:
+        protection_hint(ctx, exc)
+        raise
     return await follow(ctx, project, "deleted", "deleted")
 
 

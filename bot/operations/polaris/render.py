@@ -1,4 +1,7 @@
-"""Shared Block Kit rendering for Polaris: state and health markers, storage figures, compact lists."""
+"""Shared Block Kit rendering for Polaris: state and health markers, storage figures, compact lists.
+
+"Nearly full" is the config's alert threshold (`ctx.config.digests.alert_share`): callers pass it in.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ from bot.ui import blocks as bk
 
 #: Most list items shown in one message (each list stays well inside Slack's 50 blocks).
 MAX_ITEMS = 40
-NEAR_FULL = 0.9
 
 STATE_MARK = {
     "running": ":large_green_circle:",
@@ -74,8 +76,8 @@ def bar(fraction: float, width: int = 10) -> str:
     return "▓" * filled + "░" * (width - filled)
 
 
-def storage_text(project: Project, with_bar: bool = True) -> str:
-    """`92.1 GB / 100 GB (92 %)` plus a bar, and a marker when nearly full."""
+def storage_text(project: Project, near_full: float, with_bar: bool = True) -> str:
+    """`92.1 GB / 100 GB (92 %)` plus a bar, and a marker when the share used is `near_full` (0-1) or more."""
     status = project.status
     if project.state == "stopped":
         return f"storage volume removed · {human_bytes(status.deep_storage_bytes)} in deep storage"
@@ -85,7 +87,7 @@ def storage_text(project: Project, with_bar: bool = True) -> str:
     text = f"{human_bytes(status.current_bytes)} / {human_bytes(status.max_bytes)} ({fraction:.0%})"
     if with_bar:
         text = f"{bar(fraction)} {text}"
-    if fraction >= NEAR_FULL:
+    if fraction >= near_full:
         text += " :warning: nearly full"
     return text
 
@@ -98,7 +100,7 @@ def short_id(job_id: str) -> str:
     return job_id.split("-")[0] if "-" in job_id else job_id[:8]
 
 
-def project_line(project: Project) -> str:
+def project_line(project: Project, near_full: float) -> str:
     spec = project.spec
     flags = []
     if spec.deletion_protection:
@@ -106,7 +108,7 @@ def project_line(project: Project) -> str:
     if spec.stop_protection:
         flags.append(":lock: stop")
     head = f"*{project.name}*  {state_text(project.state)} · {spec.plan or '?'} · {spec.region or '?'}"
-    return f"{head}\n{storage_text(project)}" + (f"  ·  {' '.join(flags)}" if flags else "")
+    return f"{head}\n{storage_text(project, near_full)}" + (f"  ·  {' '.join(flags)}" if flags else "")
 
 
 def table_line(table: Table) -> str:

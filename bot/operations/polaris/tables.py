@@ -63,7 +63,7 @@ def render_list(result: TableList, ctx: OpContext) -> Rendered:
     rows = sum(t.total_rows or 0 for t in result.tables)
     blocks: list[dict[str, Any]] = [bk.header(title)]
     blocks.append(bk.context(f"{r.human_bytes(total)} · {r.human_count(rows)} rows in all · project storage "
-                             f"{r.storage_text(result.project, with_bar=False)}"))
+                             f"{r.storage_text(result.project, ctx.config.digests.alert_share, with_bar=False)}"))
     shown, more = r.truncated(result.tables, "table", limit=120)
     blocks += r.line_sections([r.table_line(t) for t in shown] or ["No tables yet."]) + more
     blocks.append(bk.context(f"`/projects table show {result.target} {result.project.name} <table>` for columns."))

@@ -1,11 +1,14 @@
-/* The playground page: poll /playground/state, render it, send what the user does. */
+/* The playground page: poll /playground/state, render it, send what the user does.
+ * The DM is the app's Messages tab (agent view): each top-level message starts a thread; threads show the
+ * app's status line, title and suggested prompts; the DM's own suggested prompts are chips above the composer. */
 (function () {
   "use strict";
   const { h, render, collect, mrkdwn, plain } = window.BK;
   const params = new URLSearchParams(location.search);
   let user = params.get("user") || localStorage.getItem("projectops-user") || "U0ADMIN";
   let view = "channel";
-  let last = { timeline: "", modal: "", home: "" };
+  let last = { timeline: "", modal: "", home: "", prompts: "" };
+  let replyTo = null; /* thread_ts the composer answers in, or null for a new top-level message */
   let state = null;
 
   const $ = (id) => document.getElementById(id);
@@ -26,11 +29,40 @@
 
   function users() { return (state ? state.users : []).map((u) => ({ id: u.id, name: u.name })); }
   function baseCtx(extra) {
-    return { users: users(), channels: [{ id: "C0OPS", name: "ops" }],
+    return { user, users: users(), channels: [{ id: "C0OPS", name: "ops" }],
       dispatchOnChange: (block, el) => block.type !== "input" || !!block.dispatch_action, ...extra };
   }
 
-  function messageNode(item) {
+  /* Send what the person wrote: a slash command, or words (a DM message / a mention), in `thread` if given. */
+  function say(text, thread) {
+    if (text.startsWith("/")) return post("command", { channel: channel(), text });
+    return post("mention", { channel: channel(), text, ...(thread ? { thread_ts: thread } : {}) });
+  }
+
+  function promptChips(prompts, thread) {
+    return h("div", { class: "prompts", "data-testid": thread ? "thread-prompts" : "suggested-prompts" },
+      prompts.title ? h("span", { class: "prompts-title" }, prompts.title) : null,
+      (prompts.prompts || []).map((p) => h("button", { class: "prompt-chip", type: "button", "data-testid": "suggested-prompt",
+        title: p.message, onclick: () => say(p.message, thread) }, p.title)));
+  }
+
+  /* "projectops is thinking…"; loading_messages, when given, rotate in its place (see rotateStatus). */
+  function statusNode(status) {
+    const node = h("div", { class: "assistant-status", "data-testid": "assistant-status" });
+    node._bkStatus = status;
+    node.textContent = statusText(status);
+    return node;
+  }
+  function statusText(status) {
+    const loading = status.loading_messages || [];
+    if (loading.length) return loading[Math.floor(Date.now() / 2000) % loading.length];
+    return `projectops ${status.status}`;
+  }
+  function rotateStatus() {
+    for (const node of document.querySelectorAll(".assistant-status")) if (node._bkStatus) node.textContent = statusText(node._bkStatus);
+  }
+
+  function messageNode(item, nested) {
     const m = item.message;
     const who = item.kind === "echo" || (m.user && m.user !== "U0BOT") ? nameOf(m.user) : "projectops";
     const time = new Date(parseFloat(m.ts) * 1000).toLocaleTimeString();
@@ -44,10 +76,19 @@
       node.append(render(m.blocks, ctx));
     } else node.append(h("div", { html: mrkdwn(m.text) }));
     if (item.kind === "ephemeral") node.append(h("div", { class: "only-you" }, "Only visible to you"));
-    if (item.replies && item.replies.length) {
-      node.append(h("div", { class: "thread", "data-testid": "thread" },
-        h("div", { class: "thread-label" }, `${item.replies.length} ${item.replies.length === 1 ? "reply" : "replies"}`),
-        item.replies.map(messageNode)));
+    if (nested) return node;
+    const replies = item.replies || [];
+    if (replies.length || item.status || item.title || item.prompts) {
+      node.append(h("div", { class: "thread", "data-testid": "thread", "data-thread-ts": m.ts },
+        item.title ? h("div", { class: "thread-title", "data-testid": "thread-title" }, item.title) : null,
+        replies.length ? h("div", { class: "thread-label" }, `${replies.length} ${replies.length === 1 ? "reply" : "replies"}`) : null,
+        replies.map((r) => messageNode(r, true)),
+        item.status ? statusNode(item.status) : null,
+        item.prompts ? promptChips(item.prompts, m.ts) : null));
+    }
+    if (item.kind === "message") {
+      node.append(h("a", { href: "#", class: "reply-link", "data-testid": "reply-in-thread",
+        onclick: (e) => { e.preventDefault(); replyIn(m.ts); } }, "Reply in thread"));
     }
     return node;
   }
@@ -61,8 +102,26 @@
     last.timeline = key;
     const tl = $("timeline");
     const atBottom = tl.scrollHeight - tl.scrollTop - tl.clientHeight < 40;
-    tl.replaceChildren(...items.map(messageNode));
+    tl.replaceChildren(...items.map((item) => messageNode(item, false)));
     if (atBottom) tl.scrollTop = tl.scrollHeight;
+  }
+
+  /* The DM's suggested prompts (setSuggestedPrompts without thread_ts) as chips above the composer. */
+  function renderPrompts() {
+    const prompts = view === "dm" ? (state.prompts || {})[channel()] : null;
+    const key = JSON.stringify([channel(), prompts || null]);
+    if (key === last.prompts) return;
+    last.prompts = key;
+    const box = $("prompts");
+    box.hidden = !prompts;
+    box.replaceChildren(...(prompts ? [promptChips(prompts, null)] : []));
+  }
+
+  function replyIn(ts) {
+    replyTo = ts;
+    $("replying").hidden = !ts;
+    $("replying-ts").textContent = ts || "";
+    if (ts) $("composer-input").focus();
   }
 
   function renderHome() {
@@ -109,6 +168,8 @@
     if (!state.connected) $("status").textContent = "no app connected (start with `make demo`)";
     window.BK.setUsers({ U0BOT: "projectops", ...Object.fromEntries(state.users.map((u) => [u.id, u.name])) });
     renderTimeline();
+    renderPrompts();
+    rotateStatus();
     renderHome();
     renderModal();
     document.body.dataset.user = user;
@@ -117,12 +178,15 @@
   function show(which) {
     view = which;
     for (const a of document.querySelectorAll(".nav-item")) a.classList.toggle("active", a.dataset.view === which);
-    $("title").textContent = which === "channel" ? "# ops" : which === "dm" ? "projectops" : "projectops · Home";
+    $("title").textContent = which === "channel" ? "# ops" : which === "dm" ? "projectops · Messages" : "projectops · Home";
     $("timeline").hidden = which === "home";
     $("home").hidden = which !== "home";
     $("composer").hidden = which === "home";
     last.timeline = "";
-    if (which === "home") post("home", {});
+    last.prompts = "";
+    replyIn(null);
+    if (which === "home") post("home", { tab: "home" });
+    else if (which === "dm") post("home", { tab: "messages" });
     poll();
   }
 
@@ -130,7 +194,7 @@
   switcher.addEventListener("change", () => {
     user = switcher.value;
     localStorage.setItem("projectops-user", user);
-    last = { timeline: "", modal: "", home: "" };
+    last = { timeline: "", modal: "", home: "", prompts: "" };
     show(view);
   });
   $("composer").addEventListener("submit", (e) => {
@@ -139,9 +203,9 @@
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
-    if (text.startsWith("/")) post("command", { channel: channel(), text });
-    else post("mention", { channel: channel(), text });
+    say(text, replyTo);
   });
+  $("replying-cancel").addEventListener("click", (e) => { e.preventDefault(); replyIn(null); });
   poll();
   setInterval(poll, 500);
 })();

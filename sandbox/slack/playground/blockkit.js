@@ -233,6 +233,7 @@
 
   function button(el, block, ctx, label) {
     return h("button", { class: `bk-button ${el.style || ""}`, type: "button", "data-action-id": el.action_id,
+      "aria-label": el.accessibility_label || null,
       "data-testid": `button-${el.action_id}`, title: el.url || null,
       onclick: () => { if (el.url) window.open(el.url, "_blank"); dispatch(ctx, el, block, { value: el.value, text: el.text }); } },
     label || plain(el.text));
@@ -241,9 +242,14 @@
   const ELEMENTS = {
     button: (el, b, ctx) => button(el, b, ctx),
     workflow_button: (el, b, ctx) => button(el, b, ctx),
-    icon_button: (el, b, ctx) => button(el, b, ctx, plain(el.text) || el.icon),
-    feedback_buttons: (el, b, ctx) => h("span", {}, [el.positive_button, el.negative_button].map((x) =>
-      h("button", { class: "bk-button", type: "button", onclick: () => dispatch(ctx, el, b, { value: x.value }) }, plain(x.text)))),
+    /* Shown only to visible_to_user_ids when given; the trash icon is the only one Slack offers. */
+    icon_button: (el, b, ctx) => (el.visible_to_user_ids && !el.visible_to_user_ids.includes(ctx.user) ? h("span") :
+      button(el, b, ctx, `${el.icon === "trash" ? "🗑️ " : ""}${plain(el.text)}`)),
+    /* A click sends block_actions with the element's action_id and the chosen button's value and text. */
+    feedback_buttons: (el, b, ctx) => h("span", { class: "bk-feedback" }, [["positive", el.positive_button], ["negative", el.negative_button]].map(([kind, x]) =>
+      h("button", { class: `bk-button feedback-${kind}`, type: "button", "aria-label": x.accessibility_label || null,
+        title: x.accessibility_label || null, "data-testid": `feedback-${kind}-${el.action_id || ""}`,
+        onclick: () => dispatch(ctx, el, b, { value: x.value, text: x.text }) }, plain(x.text)))),
     overflow: (el, b, ctx) => {
       const node = h("select", { class: "bk-overflow", "data-testid": `overflow-${el.action_id}` },
         h("option", { value: "" }, "⋯"), el.options.map((o) => h("option", { value: o.value }, plain(o.text))));
@@ -327,6 +333,8 @@
     context: (b, ctx) => h("div", { class: "bk-context" }, (b.elements || []).map((e) => element(e, b, ctx))),
     divider: () => h("hr", { class: "bk-divider" }),
     actions: (b, ctx) => h("div", { class: "bk-actions" }, (b.elements || []).map((e) => element(e, b, ctx))),
+    context_actions: (b, ctx) => h("div", { class: "bk-context-actions", "data-testid": "context-actions" },
+      (b.elements || []).map((e) => element(e, b, ctx))),
     image: (b) => h("div", { class: "bk-image" }, b.title ? h("div", {}, plain(b.title)) : null,
       h("img", { src: b.image_url || (b.slack_file && b.slack_file.url) || "", alt: b.alt_text })),
     input: (b, ctx) => {

@@ -196,6 +196,73 @@ def test_limits_are_inclusive() -> None:
     assert validate(modal(title=plain("x" * 24), private_metadata="x" * 3000), "modal") == []
 
 
+def feedback(**overrides: Any) -> dict[str, Any]:
+    """A feedback_buttons element (context actions block reference)."""
+    element = {
+        "type": "feedback_buttons",
+        "action_id": "fb",
+        "positive_button": {"text": plain("👍"), "value": "positive_feedback", "accessibility_label": "Good"},
+        "negative_button": {"text": plain("👎"), "value": "negative_feedback"},
+    }
+    return {**element, **overrides}
+
+
+def icon_button(**overrides: Any) -> dict[str, Any]:
+    return {"type": "icon_button", "icon": "trash", "text": plain("Delete"), "action_id": "del", "value": "x",
+            **overrides}
+
+
+def context_actions(*elements: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "context_actions", "elements": list(elements)}
+
+
+def positive(**fields: Any) -> dict[str, Any]:
+    return feedback(positive_button={"text": plain("👍"), "value": "p", **fields})
+
+
+CONTEXT_ACTIONS_CASES: list[tuple[str, dict[str, Any], str]] = [
+    ("elements > 5", context_actions(*[icon_button(action_id=f"d{i}") for i in range(6)]), "6 items, max 5"),
+    ("no elements", context_actions(), "elements: 0 items, min 1"),
+    ("button in context_actions", context_actions(button()), "button is not allowed in a context_actions block"),
+    ("feedback in actions", actions(feedback()), "feedback_buttons is not allowed in a actions block"),
+    ("icon_button in actions", actions(icon_button()), "icon_button is not allowed in a actions block"),
+    ("negative missing", context_actions(feedback(negative_button=None)), "negative_button: is required"),
+    ("button not an object", context_actions(feedback(positive_button="yes")), "must be an object with text"),
+    ("feedback text > 75", context_actions(positive(text=plain("x" * 76))), "positive_button.text: 76 characters"),
+    ("feedback text mrkdwn", context_actions(positive(text=mrkdwn("x"))), "must be plain_text"),
+    ("feedback value missing", context_actions(feedback(positive_button={"text": plain("a")})), "value: is required"),
+    ("feedback value > 2000", context_actions(positive(value="x" * 2001)), "value: 2001 characters, max 2000"),
+    ("feedback label > 75", context_actions(positive(accessibility_label="x" * 76)), "accessibility_label: 76"),
+    ("feedback action_id > 255", context_actions(feedback(action_id="x" * 256)), "action_id: 256 characters"),
+    ("icon unknown", context_actions(icon_button(icon="pencil")), "unknown icon 'pencil'; available: trash"),
+    ("icon missing", context_actions(icon_button(icon=None)), "icon: is required"),
+    ("icon text missing", context_actions(icon_button(text=None)), "text: is required"),
+    ("icon value > 2000", context_actions(icon_button(value="x" * 2001)), "value: 2001 characters"),
+    ("icon label > 75", context_actions(icon_button(accessibility_label="x" * 76)), "accessibility_label: 76"),
+    ("icon visible_to", context_actions(icon_button(visible_to_user_ids="U0ADMIN")), "must be a list of user ids"),
+    ("duplicate action_id", context_actions(feedback(action_id="a"), icon_button(action_id="a")), "duplicate"),
+]
+
+
+@pytest.mark.parametrize(("block", "expected"), [c[1:] for c in CONTEXT_ACTIONS_CASES],
+                         ids=[c[0] for c in CONTEXT_ACTIONS_CASES])
+def test_context_actions_limit_is_enforced(block: dict[str, Any], expected: str) -> None:
+    errors = validate(msg(block), "message")
+    assert any(expected in e for e in errors), errors
+
+
+def test_context_actions_at_its_limits_pass() -> None:
+    seen: set[str] = set()
+    at_limit = positive(text=plain("x" * 75), value="v" * 2000, accessibility_label="a" * 75)
+    block = context_actions(at_limit, *[icon_button(action_id=f"d{i}", visible_to_user_ids=["U0ADMIN"])
+                                        for i in range(4)])
+    assert validate(msg(block, section()), "message", seen) == []
+    assert {"context_actions", "feedback_buttons", "icon_button"} <= seen
+    assert validate(msg(actions(button(accessibility_label="x" * 75))), "message") == []
+    assert any("accessibility_label: 76" in e for e in validate(msg(actions(button(accessibility_label="x" * 76))),
+                                                                  "message"))
+
+
 def test_emulator_rejects_with_invalid_blocks(slack: SlackEmulator) -> None:
     api = WebClient(token="xoxb-test", base_url=slack.api_url)
     api.chat_postMessage(channel="C0OPS", **VALID_MESSAGE)

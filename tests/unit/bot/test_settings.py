@@ -31,6 +31,8 @@ def test_targets_resolve_env_references_into_secrets() -> None:
     assert (config.digests.flag_percent, config.digests.alert_percent) == (80, 90)
     tuned = parse_config({**GOOD, "digests": {"flag_percent": 70, "alert_check_minutes": 1}}, "c.yml", ENV)
     assert (tuned.digests.flag_percent, tuned.digests.alert_check_minutes) == (70, 1)
+    assert (config.digests.flag_share, config.digests.alert_share) == (0.8, 0.9)  # the one source of thresholds
+    assert tuned.digests.flag_share == 0.7
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from bot.backends.matillion import (
     redshift_override,
     snowflake_override,
 )
-from bot.errors import BackendError, ConflictError, NotFoundError, UsageError
+from bot.errors import BackendError, ConflictError, NotFoundError, Reason, UsageError
 from bot.settings import Target
 from sandbox.backends.matillion import create_app
 
@@ -232,13 +232,18 @@ async def test_violations_become_plain_words(client: MatillionClient) -> None:
 
 
 async def test_not_found_and_conflict(client: MatillionClient) -> None:
-    with pytest.raises(NotFoundError):
-        await client.get_project(str(uuid.uuid4()))
-    with pytest.raises(NotFoundError, match="no Matillion project named `nope`"):
+    missing = str(uuid.uuid4())
+    with pytest.raises(NotFoundError) as caught:
+        await client.get_project(missing)
+    assert (caught.value.resource, caught.value.name) == ("project", missing)
+    with pytest.raises(NotFoundError, match="no Matillion project named `nope`") as caught:
         await client.find_project("nope")
+    assert (caught.value.resource, caught.value.name) == ("project", "nope")
+    assert "analytics-dwh" in (caught.value.candidates or [])  # read already: the hint needs no second listing
     assert (await client.find_project("ANALYTICS-dwh")).id == ANALYTICS
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError) as conflict:
         await client.create_project("analytics-dwh", "snowflake")
+    assert conflict.value.reason == Reason.EXISTS and "/projects" not in conflict.value.hint
     with pytest.raises(ConflictError):  # a repository was already associated
         await client.associate_repository(ANALYTICS, "acme/other", SecretStr("ghp_otherToken1234567890abcdef"))
 

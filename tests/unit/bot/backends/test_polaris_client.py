@@ -14,7 +14,7 @@ import pytest
 
 from bot.backends.http import RetryPolicy
 from bot.backends.polaris import PolarisClient
-from bot.errors import BackendError, ConflictError, NotFoundError, UsageError
+from bot.errors import BackendError, ConflictError, NotFoundError, Reason, UsageError
 from bot.settings import Target
 from sandbox.backends.polaris import create_app, job_id, project_id
 from sandbox.serving import ServerHandle, serve_in_thread
@@ -127,15 +127,18 @@ async def test_get_a_missing_project_is_not_found(client: PolarisClient) -> None
     with pytest.raises(NotFoundError, match="was not found") as info:
         await client.get_project("00000000-0000-0000-0000-000000000000")
     assert info.value.status == 404
+    assert (info.value.resource, info.value.name) == ("project", "00000000-0000-0000-0000-000000000000")
 
 
-async def test_resolve_project_by_uid_then_name_and_suggests_the_closest(client: PolarisClient) -> None:
+async def test_resolve_project_by_uid_then_name_and_names_what_exists(client: PolarisClient) -> None:
     assert (await client.resolve_project(CLICK)).name == "clickstream"
     assert (await client.resolve_project("clickstream")).uid == CLICK
     assert (await client.resolve_project("ClickStream")).uid == CLICK
     with pytest.raises(NotFoundError) as info:
         await client.resolve_project("clikstream")
-    assert "Did you mean `clickstream`?" in info.value.hint
+    error = info.value
+    assert (error.resource, error.name, error.hint) == ("project", "clikstream", "")
+    assert "clickstream" in (error.candidates or [])  # the operations layer words "Did you mean" from these
 
 
 async def test_create_project_is_accepted_then_settles_running(client: PolarisClient, recorder: Recorder) -> None:
@@ -197,7 +200,8 @@ async def test_stopping_a_stop_protected_project_says_how_to_unprotect(client: P
     with pytest.raises(BackendError) as info:
         await client.update_project(PROD, desired_state="stopped")
     assert info.value.message == "Project analytics-prod has stop protection on, so it can't be stopped."
-    assert "/projects update polaris analytics-prod --no-stop-protection" in info.value.hint
+    assert (info.value.reason, info.value.name) == (Reason.STOP_PROTECTION, "analytics-prod")
+    assert "/projects" not in info.value.hint
 
 
 async def test_deleting_a_protected_project_is_a_409_saying_how_to_unprotect(client: PolarisClient) -> None:
@@ -205,8 +209,9 @@ async def test_deleting_a_protected_project_is_a_409_saying_how_to_unprotect(cli
         await client.delete_project(PROD)
     assert info.value.status == 409
     assert info.value.message == "Project analytics-prod has deletion protection on."
-    assert info.value.hint == (
-        "Turn it off first: `/projects update polaris analytics-prod --no-deletion-protection`")
+    assert (info.value.reason, info.value.resource, info.value.name) == (
+        Reason.DELETION_PROTECTION, "project", "analytics-prod")
+    assert "/projects" not in info.value.hint
 
 
 async def test_delete_is_accepted_and_followed_until_gone(client: PolarisClient, recorder: Recorder) -> None:
@@ -227,8 +232,9 @@ async def test_tables_list_and_show_size_rows_and_segments(client: PolarisClient
     assert clicks.total_rows == 2_040_118_773 and clicks.segment_count == 2210
     assert clicks.total_data_size_bytes == 78_900_000_000 and clicks.version == 1
     assert [c.name for c in clicks.columns][:2] == ["__time", "page"]
-    with pytest.raises(NotFoundError, match="Table nope was not found"):
+    with pytest.raises(NotFoundError, match="Table nope was not found") as info:
         await client.get_table(CLICK, "nope")
+    assert (info.value.resource, info.value.name, info.value.within) == ("table", "nope", CLICK)
 
 
 async def test_create_detail_and_aggregate_tables(client: PolarisClient) -> None:
@@ -377,8 +383,9 @@ async def test_connections_list_show_create_update_test_delete(client: PolarisCl
     failing = await client.test_connection(CLICK, "clickstream-archive")
     assert not failing.ok and "Access denied" in failing.message
     await client.delete_connection(CLICK, "clicks-2025")
-    with pytest.raises(NotFoundError, match="Connection clicks-2025 was not found"):
+    with pytest.raises(NotFoundError, match="Connection clicks-2025 was not found") as info:
         await client.get_connection(CLICK, "clicks-2025")
+    assert (info.value.resource, info.value.name, info.value.within) == ("connection", "clicks-2025", CLICK)
     with pytest.raises(NotFoundError):
         await client.delete_connection(CLICK, "clicks-2025")
     with pytest.raises(NotFoundError):

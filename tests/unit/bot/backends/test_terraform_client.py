@@ -13,7 +13,7 @@ from starlette.routing import Mount
 from bot.backends.http import RetryPolicy
 from bot.backends.terraform import TerraformClient
 from bot.backends.terraform.ratelimit import SlidingWindowLimiter
-from bot.errors import BackendError, ConflictError, NotFoundError, UsageError
+from bot.errors import BackendError, ConflictError, NotFoundError, Reason, UsageError
 from bot.settings import Target
 from sandbox.backends.terraform import create_app
 from sandbox.serving import ServerHandle, serve_in_thread
@@ -96,8 +96,9 @@ async def test_get_by_id_or_name_and_not_found(client: TerraformClient) -> None:
     with pytest.raises(NotFoundError) as caught:
         await client.get_project("prj-doesNotExist00")
     assert "or your token may not see it" in caught.value.message and caught.value.status == 404
-    with pytest.raises(NotFoundError, match="No project named `nope` in `acme`"):
+    with pytest.raises(NotFoundError, match="No project named `nope` in `acme`") as caught:
         await client.get_project("nope")
+    assert (caught.value.resource, caught.value.name, caught.value.candidates) == ("project", "nope", None)
 
 
 async def test_a_valid_token_without_permission_gets_not_found(url: str) -> None:
@@ -143,14 +144,9 @@ async def test_create_update_and_server_side_validation(client: TerraformClient)
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda c: c.create_project("ab"), "shorter than 3"),
-        (lambda c: c.create_project("x" * 41), "longer than 40"),
-        (lambda c: c.create_project("team.blue"), "contains `.`"),
-        (lambda c: c.create_project(" padded"), "starts or ends with a space"),
-        (lambda c: c.create_project("fine", "d" * 257), "at most 256"),
-        (lambda c: c.create_project("fine", None, "3w"), "not an auto-destroy duration"),
+        # the name, description and duration rules live in the params models (tests/unit/bot/operations/test_rules.py)
         (lambda c: c.update_project(PLATFORM_CORE), "Nothing to change"),
-        (lambda c: c.update_project(PLATFORM_CORE, name="a/b"), "contains `/`"),
+        (lambda c: c.get_project("  "), "Name the project"),
     ],
 )
 async def test_invalid_input_is_refused_before_any_call(call, message: str) -> None:
@@ -168,7 +164,9 @@ async def test_delete_is_refused_while_the_project_holds_workspaces(client: Terr
         await client.delete_project("data-pipelines")
     message = caught.value.message
     assert "holds 3 workspaces" in message and "`airflow-prod`" in message and "nothing was deleted" in message
-    assert "move-workspaces" in caught.value.hint
+    assert (caught.value.reason, caught.value.name) == (Reason.NOT_EMPTY, "data-pipelines")
+    assert "airflow-prod" in caught.value.blockers and len(caught.value.blockers) == 3
+    assert "/projects" not in caught.value.hint
     assert (await client.get_project(DATA_PIPELINES)).workspace_count == 3
     deleted = await client.delete_project("sandbox-playground")
     assert deleted.id == SANDBOX

@@ -10,7 +10,7 @@ import pytest
 
 from bot.backends.http import HttpBackend, RetryPolicy
 from bot.backends.transport import PooledTransport, environment_proxy
-from bot.errors import BackendError
+from bot.errors import BackendError, Reason
 from sandbox.serving import free_port
 
 ONCE = RetryPolicy(attempts=1)
@@ -80,7 +80,7 @@ async def test_a_refused_connection_says_the_back_end_cannot_be_reached() -> Non
         with pytest.raises(BackendError) as info:
             await http.get_json("/v1/things")
         assert info.value.message.startswith("Could not reach Example") and "(ConnectError)" in info.value.message
-        assert info.value.retryable
+        assert info.value.retryable and info.value.reason == Reason.UNREACHABLE and "/projects" not in str(info.value)
     finally:
         await http.aclose()
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from rig import message_text
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -205,8 +205,9 @@ async def test_missing_secrets_or_fields_stop_before_anything_is_created(
     assert "Snowflake private key" in result.error.message and "/projects provision" in result.error.hint
     result = await provision(services, name="prov-half", warehouse="snowflake")
     assert isinstance(result.error, UsageError) and "`--environment`, `--agent`, `--username`" in result.error.message
-    result = await provision(services, **snowflake("prov-agent", agent="agent-7"))
-    assert isinstance(result.error, UsageError) and "not an agent id" in result.error.message
+    with pytest.raises(ValidationError, match="not an agent id") as refused:  # the params model's own rule
+        ProvisionParams(**snowflake("prov-agent", agent="agent-7"))
+    assert "agent-7" not in str(refused.value.errors()[0]["msg"])
     assert await projects_named(emulator, "prov-nokey") == [] and services.store.provisioning.recent("matillion") == []
 
 

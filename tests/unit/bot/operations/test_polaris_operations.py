@@ -57,7 +57,7 @@ async def run(services: Services, text: str, user: str = "U0ADMIN") -> tuple[OpR
     result = await execute(services, request)
     if result.error is not None:
         return result, Rendered(text=str(result.error))
-    rendered = parsed.operation.render(result.value, None)  # type: ignore[arg-type]
+    rendered = parsed.operation.render(result.value, OpContext(services, request.actor))
     errors = validate({"text": rendered.text, "blocks": rendered.blocks}, "message")
     assert errors == [], errors
     return result, rendered
@@ -88,6 +88,10 @@ async def test_project_list_shows_state_markers_and_storage(services: Services) 
     assert ":large_green_circle: running" in text and ":double_vertical_bar: paused" in text
     assert ":red_circle: stopped" in text and "storage volume removed · 41.5 GB in deep storage" in text
     assert "92.1 GB / 100 GB (92%) :warning: nearly full" in text
+    services.config.digests.alert_percent = 95  # "nearly full" is the config's alert threshold, nowhere else
+    _, calmer = await run(services, "list polaris")
+    assert "92.1 GB / 100 GB (92%)" in text_of(calmer) and "nearly full" not in text_of(calmer)
+    services.config.digests.alert_percent = 90
     row = services.audit.get(result.audit_id)
     assert row["operation"] == "polaris.project.list" and row["outcome"] == "succeeded"
     _, only = await run(services, "list polaris --state paused")
