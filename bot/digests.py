@@ -16,14 +16,15 @@ from typing import Any, TypeVar
 
 from bot.backends.transport import PooledTransport
 from bot.errors import OpError
+from bot.settings import ALERT_PERCENT, FLAG_PERCENT
 from bot.ui import blocks as bk
 from bot.ui.blocks import Rendered
 from bot.ui.paging import OPTION_VALUE_MAX, overflow_menu
 
 T = TypeVar("T")
 
-THRESHOLD = 0.8  # storage share flagged at the top of a digest
-ALERT_FRACTION = 0.9  # storage share that raises an alert between digests
+THRESHOLD = FLAG_PERCENT / 100  # storage share flagged at the top of a digest (config: digests.flag_percent)
+ALERT_FRACTION = ALERT_PERCENT / 100  # storage share that raises an alert (config: digests.alert_percent)
 LONG_RUNNING = timedelta(hours=2)
 STUCK = timedelta(hours=6)  # an active job with no update for this long
 FIRST_WINDOW = timedelta(days=1)  # "failed since the last digest" on the first digest

@@ -7,7 +7,7 @@ import logging
 import time
 from typing import Any
 
-from bot.errors import BackendError, NotFoundError, OpError, RefusedError
+from bot.errors import BackendError, OpError, RefusedError
 from bot.operations.base import Actor, OpRequest, OpResult, Risk
 from bot.operations.context import OpContext, Services
 from bot.operations.suggest import suggest_project
@@ -132,7 +132,7 @@ async def execute(services: Services, request: OpRequest, timeout: float | None 
             f"`{op.command}` took longer than {timeout or OPERATION_TIMEOUT_SECONDS:.0f} s and was stopped.",
             "The back end may be slow; check its state before trying again.",
         )
-    except NotFoundError as exc:
+    except BackendError as exc:  # not found, unreachable, not JSON…: suggest.py adds what to try
         error = exc
         error.message = scrub(error.message)
         await suggest_project(ctx, request.params, exc)

@@ -20,7 +20,7 @@ HOME_TIMEOUT = 8.0
 
 def near_full_share(services: Services) -> float:
     """The storage share from which a project is listed as near its limit: the digests' flag threshold."""
-    return services.config.digests.flag_percent / 100
+    return services.config.digests.flag_share
 
 
 async def _polaris(services: Services, actor: Actor, target: str) -> tuple[list[str], list[str]]:
