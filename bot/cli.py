@@ -163,7 +163,7 @@ def demo(
     setup_logging("warning")
     running = start_demo(Path(os.environ.get("PROJECTOPS_DEMO_DIR", ".demo")), port=port)
     typer.echo(f"projectops demo: open the playground at {running.url}")
-    typer.echo("  just ask   open 'projectops · Messages' and type plain words, e.g. how many phoenix projects are there")
+    typer.echo("  just ask   in 'projectops · Messages', in plain words: how many phoenix projects are there?")
     typer.echo(f"  bot        {running.bot_url}/slack/events  (signing secret: {SIGNING_SECRET})")
     typer.echo(f"  back ends  {running.backends_url}/{{polaris,phoenix,terraform,matillion}}")
     typer.echo(f"  config     {running.config_path}")

@@ -246,7 +246,7 @@ class Assistant:
     async def suggest_prompts(self, client: Any, user_id: str, channel: str) -> None:
         """The Messages tab opened: suggested prompts fitted to what the person may do."""
         role = await self.services.policy.role_of(user_id)
-        prompts = [{"title": "Failing jobs", "message": "which jobs are failing?"},
+        prompts = [{"title": "Back ends", "message": "are all back ends up?"},
                    {"title": "Storage", "message": "what's eating disk in polaris?"},
                    {"title": "All projects", "message": "list all projects"}]
         if role in ("operator", "admin"):

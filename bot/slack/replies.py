@@ -67,6 +67,8 @@ async def announce_change(services: Services, result: OpResult) -> None:
     op, actor = result.request.operation, result.request.actor
     if not result.ok or op.risk is Risk.READ or op.kind is None or not actor.channel_id or services.slack is None:
         return
+    if actor.channel_id.startswith("D"):  # a DM: only the asker is there, and the answer already says it
+        return
     where = f" on `{result.request.target}`" if result.request.target else ""
     text = f":information_source: <@{actor.user_id}> did this{where}: {op.summary} (audit #{result.audit_id})."
     try:

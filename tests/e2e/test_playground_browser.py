@@ -4,12 +4,15 @@ List, show and create projects, request a delete as the operator (confirm dialog
 switch to the admin, approve, and read the result in the thread and the audit log. Then the agent view's
 Messages tab: opening it sends app_home_opened (tab messages), suggested prompts show as chips that send a
 DM, a thread shows its status line until the app posts in it, and feedback buttons send block_actions.
+Then the assistant itself, as the operator in the Messages tab: plain words ask a question, pick a suggested
+prompt (and a clarifying question's candidate), ask for a change, confirm it, and mark an answer misunderstood.
 Screenshots go to the test's tmp_path.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import shutil
 import time
@@ -21,6 +24,7 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.demo import Demo, start_demo
+from bot.store.audit import AuditQuery
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -34,6 +38,7 @@ ARGS = [
 ]
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is missing: pip install -e '.[dev]'")
+playwright_api.expect.set_options(timeout=15_000)
 if not Path(CHROMIUM).exists():
     pytest.skip("chromium is not installed (apt-get install -y chromium; .ci/run does this)", allow_module_level=True)
 
@@ -241,3 +246,70 @@ def test_messages_tab_agent_surfaces(demo: Demo, page, tmp_path: Path) -> None:
     page.get_by_test_id("nav-home").click()
     sent(demo, lambda p: event_of(p).get("type") == "app_home_opened" and event_of(p).get("tab") == "home")
     playwright_api.expect(page.get_by_test_id("suggested-prompts")).to_be_hidden()
+
+
+def audited(demo: Demo, operation: str) -> list[dict[str, Any]]:
+    return demo.project.services.audit.query(AuditQuery(operation=operation, limit=50))
+
+
+def root_of(page, text: str):
+    """The top-level DM message `text` (a thread's root, with the app's replies under it)."""
+    return page.get_by_test_id("timeline").locator(":scope > .msg.message", has_text=text).last
+
+
+def test_assistant_journey(demo: Demo, page, tmp_path: Path) -> None:
+    """Plain words in the Messages tab as the operator: the role's suggested prompts show as chips, a question
+    is answered in its thread, a change is read back as the `/projects …` command with Confirm / Cancel and
+    runs once confirmed, and Misunderstood feedback is thanked."""
+    expect = playwright_api.expect
+    timeline = page.get_by_test_id("timeline")
+    switch_user(page, "U0OPERATOR")
+    page.get_by_test_id("nav-dm").click()
+    expect(page.get_by_test_id("composer")).to_have_attribute("placeholder", re.compile("plain words"))
+    chips = page.get_by_test_id("suggested-prompts").get_by_test_id("suggested-prompt")
+    expect(chips).to_have_text(["Back ends", "Storage", "All projects", "Start a change"])  # an operator's
+    page.screenshot(path=str(tmp_path / "assistant-prompts.png"), full_page=True)
+
+    question = "how many phoenix projects are there"
+    send(page, question)
+    answer = root_of(page, question).get_by_test_id("thread")
+    expect(answer).to_contain_text("Phoenix projects on phoenix")
+    expect(answer).to_contain_text("rag-eval")  # from the demo seed
+    page.screenshot(path=str(tmp_path / "assistant-question.png"), full_page=True)
+
+    chips.filter(has_text="Back ends").click()  # a chip sends its words as the person would
+    expect(root_of(page, "are all back ends up?").get_by_test_id("thread")).to_contain_text("terraform")
+
+    send(page, "which jobs are failing?")
+    jobs = root_of(page, "which jobs are failing?").get_by_test_id("thread")
+    expect(jobs.get_by_test_id("message")).not_to_have_count(0)
+    choice = jobs.get_by_role("button", name=re.compile(r"^clickstream\b"))
+    if choice.count():  # asked which project: a button per candidate, answered in the same thread
+        choice.click()
+        expect(jobs).to_contain_text("Jobs in clickstream")
+        expect(jobs).to_contain_text("failed")  # the seed's failing clickstream job
+
+    change = "create a phoenix project called journey-test"
+    send(page, change)
+    proposal = root_of(page, change).get_by_test_id("thread")
+    expect(proposal).to_contain_text("💬 I read this as /projects create phoenix journey-test")
+    expect(proposal.get_by_test_id("button-projectops_cancel")).to_be_visible()
+    assert not audited(demo, "phoenix.project.create")  # nothing changes without the button
+    page.screenshot(path=str(tmp_path / "assistant-change.png"), full_page=True)
+    proposal.get_by_test_id("button-projectops_confirm").click()
+    expect(page.get_by_test_id("confirm-dialog")).to_contain_text("/projects create phoenix journey-test")
+    page.get_by_test_id("confirm-ok").click()
+    expect(proposal).to_contain_text("Created Phoenix project journey-test")
+    page.screenshot(path=str(tmp_path / "assistant-done.png"), full_page=True)
+
+    answer.get_by_test_id("feedback-negative-projectops_assist_feedback").click()
+    expect(timeline.locator(".msg.ephemeral", has_text="Noted as misunderstood")).to_have_count(1)
+    page.screenshot(path=str(tmp_path / "assistant-feedback.png"), full_page=True)
+    created = audited(demo, "phoenix.project.create")
+    assert [(row["user"], row["outcome"]) for row in created] == [("U0OPERATOR", "succeeded")]
+    messages = [json.loads(row["params"]) for row in audited(demo, "assistant.message")]
+    words = {params["words"]: params for params in messages}
+    assert words[change]["resolved"] == ["/projects create phoenix journey-test"]
+    assert words[question]["resolver"] == "offline"
+    assert [json.loads(row["params"])["verdict"] for row in audited(demo, "assistant.feedback")] == ["misunderstood"]
+    demo.slack.assert_no_rejections()

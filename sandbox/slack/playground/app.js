@@ -182,6 +182,8 @@
     $("timeline").hidden = which === "home";
     $("home").hidden = which !== "home";
     $("composer").hidden = which === "home";
+    $("composer-input").placeholder = which === "dm" ? "Ask in plain words, e.g. how many phoenix projects are there"
+      : "/projects list polaris   or   @projectops which jobs are failing?";
     last.timeline = "";
     last.prompts = "";
     replyIn(null);

@@ -62,7 +62,8 @@
     heavy_check_mark: "✔️", hourglass: "⌛", hourglass_flowing_sand: "⏳", information_source: "ℹ️",
     large_green_circle: "🟢", large_orange_circle: "🟠", leftwards_arrow_with_hook: "↩️", lock: "🔒", memory: "📝",
     no_entry: "⛔", no_entry_sign: "🚫", outbox_tray: "📤", page_facing_up: "📄", pencil2: "✏️", red_circle: "🔴",
-    rotating_light: "🚨", snail: "🐌", truck: "🚚", warning: "⚠️", wastebasket: "🗑️", white_check_mark: "✅",
+    rotating_light: "🚨", snail: "🐌", speech_balloon: "💬", thinking_face: "🤔", truck: "🚚", warning: "⚠️",
+    wastebasket: "🗑️", white_check_mark: "✅",
     white_circle: "⚪", x: "❌", zzz: "💤", tada: "🎉", eyes: "👀", wave: "👋", mag: "🔍", gear: "⚙️", bulb: "💡",
   };
 
