@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ from starlette.routing import Route
 
 from bot.assistant.model import ModelResolver
 from bot.backends.base import ClientPool
+from bot.metrics import CONTENT_TYPE, Metrics, request_arrived
 from bot.operations.context import Services
 from bot.operations.loader import load_operations
 from bot.operations.registry import Registry
@@ -98,14 +100,17 @@ def build(env: Env, config: AppConfig, *, store: Store | None = None,
         return list(response.get("users") or [])
 
     store = store or open_store(env)
+    metrics = Metrics()  # this app's own registry (GET /metrics); never prometheus_client's global one
+    metrics.pending_approvals_from(store.approvals.count_pending)
     services = Services(
         config=config,
         store=store,
         registry=registry if registry is not None else load_operations(),
         policy=Policy(config, resolve_group=usergroup_members),
-        clients=ClientPool(),
+        clients=ClientPool(metrics),
         slack=client,
         pacer=ChannelPacer(slots=store.pacing),  # shared by every process using this database
+        metrics=metrics,
     )
     bolt = AsyncApp(
         name="projectops",  # spares Bolt an inspect.stack() to guess it
@@ -135,10 +140,12 @@ async def stop_background(project: ProjectOps, tasks: list[asyncio.Task]) -> Non
 
 
 def http_app(project: ProjectOps) -> Starlette:
-    """`POST /slack/events` for commands, interactivity and events; `GET /healthz` (alive), `GET /readyz` (ready)."""
+    """`POST /slack/events` for commands, interactivity and events; `GET /healthz` (alive), `GET /readyz` (ready),
+    `GET /metrics` (Prometheus text)."""
     handler = AsyncSlackRequestHandler(project.bolt)
 
     async def slack_events(request: Request) -> Response:
+        request_arrived.set(time.perf_counter())  # the ack is timed from here (bot.slack.middleware)
         refused = malformed(await request.body(), request.headers)
         if refused is not None:
             return PlainTextResponse(refused[1], status_code=refused[0])
@@ -161,6 +168,11 @@ def http_app(project: ProjectOps) -> Starlette:
                                 status_code=503)
         return JSONResponse({"ready": True, "db": "ok", "database": store.kind})
 
+    async def metrics(request: Request) -> Response:
+        """Prometheus text exposition of this app's registry (rendered off the loop: it counts pending approvals)."""
+        body = await asyncio.to_thread(project.services.metrics.render)
+        return Response(body, media_type=CONTENT_TYPE)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         background = start_background(project)
@@ -172,6 +184,7 @@ def http_app(project: ProjectOps) -> Starlette:
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
-import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -39,19 +40,38 @@ def load_env_and_config() -> tuple[Env, AppConfig]:
     raise AssertionError("unreachable")
 
 
-def setup_logging(level: str) -> None:
-    from bot.redact import scrub
+def setup_logging(level: str, fmt: str = "text") -> None:
+    """Secrets scrubbed from every line; `fmt` json: one object a line with the audit and Slack request ids."""
+    from bot.logs import FORMATS
+    from bot.logs import setup_logging as configure
 
-    class ScrubFilter(logging.Filter):
-        def filter(self, record: logging.LogRecord) -> bool:
-            record.msg = scrub(record.getMessage())
-            record.args = ()
-            return True
+    if fmt not in FORMATS:
+        fail(f"--log-format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    configure(level, fmt)
 
-    handler = logging.StreamHandler()
-    handler.addFilter(ScrubFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+
+def say(line: str, log_format: str) -> None:
+    """A start-up line on stderr: as it is in the text format, a log line (JSON) in the json one."""
+    if log_format == "json":
+        from bot.logs import announce
+
+        announce(line)
+    else:
+        typer.echo(line, err=True)
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Exit with one line, not uvicorn's traceback, when something already listens on `port`."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no conflict
+        try:
+            probe.bind((host, port))
+        except PermissionError:
+            fail(f"port {port} needs privileges to bind: pass --port with a port above 1023")
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                fail(f"port {port} is in use: pass --port or stop what is using it")
+            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 @cli.command()
@@ -60,11 +80,15 @@ def run(
     port: Annotated[int, typer.Option(help="HTTP port.")] = 3000,
     host: Annotated[str, typer.Option(help="HTTP bind address.")] = "0.0.0.0",
     log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
+    log_format: Annotated[str, typer.Option(
+        envvar="PROJECTOPS_LOG_FORMAT",
+        help="text, or json: one JSON object a line (time, level, logger, message, audit_id, slack_request_id).",
+    )] = "text",
 ) -> None:
     """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
     from bot.app import StartupError, build, http_app, start_background, stop_background
 
-    setup_logging(log_level)
+    setup_logging(log_level, log_format)
     env, config = load_env_and_config()
     try:
         project = build(env, config)
@@ -75,7 +99,7 @@ def run(
 
         if not env.slack_app_token.get_secret_value().startswith("xapp-"):
             fail("SLACK_APP_TOKEN must be an app-level token (xapp-…) with connections:write.")
-        typer.echo("projectops: Socket Mode", err=True)
+        say("projectops: Socket Mode", log_format)
         app_token = env.slack_app_token.get_secret_value()
 
         async def socket_mode() -> None:
@@ -88,8 +112,11 @@ def run(
 
         asyncio.run(socket_mode())
         return
-    typer.echo(f"projectops: HTTP on {host}:{port} (POST /slack/events, GET /healthz)", err=True)
-    uvicorn.run(http_app(project), host=host, port=port, log_level="warning")
+    ensure_port_free(host, port)
+    say(f"projectops: HTTP on {host}:{port} (POST /slack/events, GET /healthz, /readyz, /metrics)", log_format)
+    # json: uvicorn's own loggers go through the handler above instead of its text ones
+    uvicorn.run(http_app(project), host=host, port=port, log_level="warning",
+                **({"log_config": None} if log_format == "json" else {}))
 
 
 @config_cli.command("check")
@@ -145,6 +172,7 @@ def emulate(
 
     if seed not in ("demo", "empty"):
         fail("--seed must be demo or empty")
+    ensure_port_free(host, port)
     if config_out is not None:
         kinds = sorted(emulator_apps("empty"))
         config_out.write_text(yaml.safe_dump(demo_config(f"http://127.0.0.1:{port}", kinds), sort_keys=False))
@@ -161,7 +189,12 @@ def demo(
     from bot.demo import SIGNING_SECRET, start_demo
 
     setup_logging("warning")
-    running = start_demo(Path(os.environ.get("PROJECTOPS_DEMO_DIR", ".demo")), port=port)
+    ensure_port_free("127.0.0.1", port)
+    try:
+        running = start_demo(Path(os.environ.get("PROJECTOPS_DEMO_DIR", ".demo")), port=port)
+    except RuntimeError as exc:  # a server did not start (its port taken between the check and the bind)
+        fail(f"the demo could not start: {exc}")
+        raise AssertionError("unreachable") from exc
     typer.echo(f"projectops demo: open the playground at {running.url}")
     typer.echo("  just ask   in 'projectops · Messages', in plain words: how many phoenix projects are there?")
     typer.echo(f"  bot        {running.bot_url}/slack/events  (signing secret: {SIGNING_SECRET})")

@@ -8,12 +8,14 @@ together) plus the CPU its requests cost. A back end that fails becomes a line i
 from __future__ import annotations
 
 import asyncio
+import logging
 import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from bot.backends.http import budget, instrument
 from bot.backends.transport import PooledTransport
 from bot.errors import OpError
 from bot.settings import ALERT_PERCENT, FLAG_PERCENT
@@ -22,6 +24,7 @@ from bot.ui.blocks import Rendered
 from bot.ui.paging import OPTION_VALUE_MAX, overflow_menu
 
 T = TypeVar("T")
+log = logging.getLogger("projectops.digests")
 
 THRESHOLD = FLAG_PERCENT / 100  # storage share flagged at the top of a digest (config: digests.flag_percent)
 ALERT_FRACTION = ALERT_PERCENT / 100  # storage share that raises an alert (config: digests.alert_percent)
@@ -97,7 +100,13 @@ class Digest:
     unreachable: set[str] = field(default_factory=set)  # targets that did not answer at all
     unread: set[tuple[str, str]] = field(default_factory=set)  # (target, project) whose jobs could not be read
     threshold: float = THRESHOLD  # storage share flagged at the top
+    targets: int = 0  # how many targets this digest set out to read
     alert_at: float = ALERT_FRACTION  # storage share that is an alert condition
+
+    @property
+    def blind(self) -> bool:
+        """Whether no target answered at all: the digest has no figures, and must not read as "all is well"."""
+        return self.targets > 0 and len(self.unreachable) >= self.targets
 
     def unknown(self, key: str) -> bool:
         """Whether this digest could not see the subject of an alert key (so it cannot have recovered)."""
@@ -145,6 +154,7 @@ class FanoutClients:
             from bot.backends.polaris import PolarisClient
 
             self._own[target.name] = PolarisClient(target, transport=PooledTransport(self.width, target.url))
+            instrument(self._own[target.name], target.name, getattr(self.services, "metrics", None))
         return self._own[target.name]
 
     async def aclose(self) -> None:
@@ -163,11 +173,13 @@ def size(value: int | None) -> str:
 
 
 def _why(exc: BaseException) -> str:
+    """Why a back end is missing from a digest, in words (never an exception's class name)."""
     if isinstance(exc, OpError):
         return exc.message
     if isinstance(exc, TimeoutError):
         return "no answer in time"
-    return f"unexpected error ({type(exc).__name__})"
+    log.warning("a digest could not read a back end: %r", exc)
+    return "its answer could not be read (details in the app log)"
 
 
 def classify(job: Any, since: datetime, now: datetime) -> str | None:
@@ -272,13 +284,17 @@ async def build_digest(
         client = await clients.get(target)
         digest.counts.append((target.name, target.kind, await call(client.count_projects)))
 
+    limit = config.backends.per_target_seconds  # each target's share, so the digest itself is posted in time
+
     async def guarded(target: Any) -> None:
         try:
-            await (polaris(target) if target.kind == "polaris" else count(target))
+            with budget(limit):
+                await asyncio.wait_for(polaris(target) if target.kind == "polaris" else count(target), limit + 0.25)
         except Exception as exc:  # one back end down is a line, not a missing digest
             digest.down.append(f"`{target.name}` ({target.kind}): {_why(exc)}")
             digest.unreachable.add(target.name)
 
+    digest.targets = len(wanted) + len(digest.unreachable)
     await asyncio.gather(*(guarded(t) for t in wanted))
     digest.counts.sort()
     digest.storage = _ranked(digest.storage)
@@ -374,6 +390,14 @@ def render_storage(digest: Digest) -> list[dict[str, Any]]:
 
 
 def render_digest(digest: Digest) -> Rendered:
+    names = " and ".join(sorted(k.replace("-", " ") for k in digest.kinds))
+    footer = bk.context(f"Built {_when(digest.at)} · `/projects digest list` shows the subscriptions.")
+    if digest.blind:  # nothing was read: say so, never "0 jobs need attention"
+        which = "The back end" if digest.targets == 1 else f"None of the {digest.targets} back ends"
+        shown = [bk.section(f":x: *{which} answered, so this {names} digest has no figures.*"),
+                 *bk.line_sections(digest.down[:20]), footer]
+        text = f"projectops {names} digest: no back end answered, so there is nothing to report"
+        return Rendered(text=text, blocks=_fit(shown))
     blocks: list[dict[str, Any]] = []
     if digest.down:
         blocks += bk.line_sections([":warning: *Not reachable, so missing from this digest:*", *digest.down[:20]])
@@ -381,10 +405,11 @@ def render_digest(digest: Digest) -> Rendered:
         blocks += render_storage(digest)
     if "job-health" in digest.kinds:
         blocks += render_jobs(digest)
-    blocks.append(bk.context(f"Built {_when(digest.at)} · `/projects digest list` shows the subscriptions."))
-    names = " and ".join(sorted(k.replace("-", " ") for k in digest.kinds))
+    blocks.append(footer)
     jobs = f", {len(digest.jobs)} jobs need attention" if "job-health" in digest.kinds else ""
-    return Rendered(text=f"projectops {names} digest{jobs}", blocks=_fit(blocks))
+    missing = f" ({len(digest.unreachable)} target{'s' if len(digest.unreachable) != 1 else ''} not reachable)" \
+        if digest.unreachable else ""
+    return Rendered(text=f"projectops {names} digest{jobs}{missing}", blocks=_fit(blocks))
 
 
 def _fit(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -58,6 +58,8 @@ class Reason(StrEnum):
     ID_REUSED = "id_reused"  # the id now belongs to another thing (ids are reused after deletes)
     GONE = "gone"  # it existed a moment ago and does not any more
     NO_ID = "no_id"  # a create succeeded but the answer did not say the new thing's id
+    CONNECTION_LOST = "connection_lost"  # the connection broke after the request went out, before an answer
+    OUTCOME_UNKNOWN = "outcome_unknown"  # a change was sent and the answer did not say whether it happened
 
 
 class BackendError(OpError):
@@ -142,3 +144,26 @@ class ConflictError(BackendError):
                          retryable=retryable, reason=reason, resource=resource, name=name)
         #: what stands in the way (e.g. the workspaces a project still holds)
         self.blockers = list(blockers or [])
+
+
+class OutcomeUnknown(BackendError):
+    """A change was sent, and its answer did not say whether it happened: no answer in time, a 5xx, the connection
+    lost once the request was out, or an answer that is not JSON.
+
+    `cause` is that failure as an ordinary `BackendError`; `what` says it in words that follow the back end's name
+    ("did not confirm within 10 s", "answered HTTP 500"), so the operation that re-reads the back end can say what
+    is true: "Polaris did not confirm within 10 s, but clickstream is gone: the delete happened." `method` and `path`
+    are the request whose outcome is open.
+    """
+
+    def __init__(self, cause: BackendError, *, what: str, method: str = "", path: str = "") -> None:
+        super().__init__(
+            f"{cause.backend or 'The back end'} {what}, so I cannot tell whether the change happened.",
+            "Check its current state before trying again.",
+            backend=cause.backend, status=cause.status, code=cause.code, request_id=cause.request_id,
+            retryable=False, reason=Reason.OUTCOME_UNKNOWN, resource=cause.resource, name=cause.name,
+        )
+        self.cause = cause
+        self.what = what
+        self.method = method
+        self.path = path

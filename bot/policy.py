@@ -13,6 +13,7 @@ from typing import Protocol
 
 from bot.risk import Risk
 from bot.settings import ROLE_ORDER, AppConfig, Target
+from bot.ui.mrkdwn import Mrkdwn, md, user, usergroup
 
 
 class Operation(Protocol):
@@ -52,9 +53,9 @@ class Decision:
     def reason(self) -> str:
         if self.allowed:
             return ""
-        who = ", ".join(f"<@{h}>" if h[:1] in "UW" else f"<!subteam^{h}>" for h in self.holders[:5])
-        holders = f" Ask {who}." if who else " No one holds it yet: an admin must add it to the config."
-        return f"This needs the *{self.needed}* role; you are *{self.role}*.{holders}"
+        who = Mrkdwn(", ").join(user(h) if h[:1] in "UW" else usergroup(h) for h in self.holders[:5])
+        holders = md(" Ask {}.", who) if who else " No one holds it yet: an admin must add it to the config."
+        return md("This needs the *{}* role; you are *{}*.{}", self.needed, self.role, holders)
 
 
 class Policy:

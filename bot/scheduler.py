@@ -24,11 +24,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot.digests import Digest, FanoutClients, build_digest, render_digest, size
 from bot.errors import UsageError
+from bot.metrics import metrics_of
 from bot.pacing import ChannelPacer
 from bot.store.audit import AuditEntry
 from bot.store.digests import Subscription
 from bot.ui import blocks as bk
 from bot.ui.charts import storage_chart
+from bot.ui.mrkdwn import channel, code, md
 
 log = logging.getLogger("projectops.scheduler")
 
@@ -176,7 +178,7 @@ class ChannelPoster:
         raise AssertionError("unreachable")
 
     async def post(self, channel: str, text: str, blocks: list[dict[str, Any]]) -> Any:
-        return await self._call(channel, "chat_postMessage", channel=channel, text=text, blocks=blocks)
+        return await self._call(channel, "chat_postMessage", channel=channel, text=bk.fallback(text), blocks=blocks)
 
     async def upload(self, channel: str, content: bytes, filename: str, title: str, alt: str) -> Any:
         return await self._call(channel, "files_upload_v2", channel=channel, file=content, filename=filename,
@@ -246,18 +248,20 @@ class DigestScheduler:
             if not isinstance(exc, SlackApiError):
                 log.exception("digest %s failed", sub.id)
             await asyncio.to_thread(audit.finish, row, "failed", error=why, duration_ms=took())
+            metrics_of(self.services).scheduled_run("digest", "failed")
             if self.store.mark_failing(sub.id, True):  # once per run of failures, not every hour
                 await self._tell_subscriber(sub, why)
             return False
         await asyncio.to_thread(audit.finish, row, "succeeded", duration_ms=took())
+        metrics_of(self.services).scheduled_run("digest", "ok")
         self.store.mark_failing(sub.id, False)
         return True
 
     async def _tell_subscriber(self, sub: Subscription, why: str) -> None:
         if not sub.created_by:
             return
-        text = (f":warning: Digest #{sub.id} ({sub.kind} → <#{sub.channel}>) could not be posted: {why} "
-                f"Fix that, or stop it with `/projects digest remove {sub.id}`.")
+        text = md(":warning: Digest #{} ({} → {}) could not be posted: {} Fix that, or stop it with {}.", sub.id,
+                  sub.kind, channel(sub.channel), why, code(f"/projects digest remove {sub.id}"))
         try:
             await self.poster.post(sub.created_by, text, [bk.section(text)])
         except Exception as exc:
@@ -300,13 +304,15 @@ class DigestScheduler:
         digest = await build_digest(self.services, kinds, targets, now=now, clients=self.clients, tables=False,
                                     alert_at=self.limits.alert_percent / 100)
         conditions = digest.alert_conditions()
-        posted = 0
+        posted, failed = 0, False
         for sub in subs:  # one subscription's channel failing does not hold up the others
             try:
                 posted += await self._alert(sub, digest, {k: v for k, v in conditions.items() if _covers(sub, k)},
                                             now)
             except Exception as exc:
+                failed = True
                 log.warning("alerts for digest %s could not be posted: %s", sub.id, post_failure(exc))
+        metrics_of(self.services).scheduled_run("alerts", "failed" if failed else "ok")
         return posted
 
     async def _alert(self, sub: Subscription, digest: Digest, current: dict[str, str], now: datetime) -> int:
@@ -354,7 +360,11 @@ class DigestScheduler:
             self._last_alert_check = now
         elif now - self._last_alert_check >= self.alert_every:
             self._last_alert_check = now
-            await self.check_alerts(now)
+            try:
+                await self.check_alerts(now)
+            except Exception:
+                metrics_of(self.services).scheduled_run("alerts", "failed")
+                raise
 
     async def run_forever(self) -> None:
         """Tick every `tick_seconds`: the first tick catches up missed digests once."""
@@ -383,7 +393,7 @@ def post_failure(exc: BaseException) -> str:
     if isinstance(exc, SlackApiError):
         error = str(exc.response.get("error") or "unknown_error")
         return POST_FAILURES.get(error, f"Slack refused the message ({error}).")
-    return f"building it failed unexpectedly ({type(exc).__name__}); the app log has details."
+    return "building it failed unexpectedly; the app log has details."
 
 
 def _target_of(key: str) -> str:

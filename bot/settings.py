@@ -151,6 +151,28 @@ class DigestsConfig(BaseModel):
         return self.alert_percent / 100
 
 
+class BackendsConfig(BaseModel):
+    """How long one command may wait on back ends (config `backends:`), and how often a reply says it is waiting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timeout_seconds: float = Field(default=20.0, gt=0, le=600,
+                                   description="the longest one command waits on back ends before it says so")
+    progress_seconds: float = Field(default=5.0, gt=0, le=600,
+                                    description="after this long, and as often again, the reply says it still waits")
+
+    @property
+    def verify_seconds(self) -> float:
+        """Kept out of a change's own time, to re-read the back end when the change's answer did not come."""
+        return min(5.0, self.timeout_seconds / 4)
+
+    @property
+    def per_target_seconds(self) -> float:
+        """What one target may take inside a command that reads several (`list`, `targets`, a digest), so the
+        others' answers and the line saying which one did not answer are posted within `timeout_seconds`."""
+        return max(0.5, self.timeout_seconds * 0.8)
+
+
 class AppConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -158,6 +180,7 @@ class AppConfig(BaseModel):
     roles: RolesConfig = Field(default_factory=RolesConfig)
     approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)
     digests: DigestsConfig = Field(default_factory=DigestsConfig)
+    backends: BackendsConfig = Field(default_factory=BackendsConfig)
     source: str = "<defaults>"
 
     def target(self, name: str) -> Target | None:
@@ -197,9 +220,9 @@ def parse_config(data: Any, source: str, environ: dict[str, str] | None = None) 
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(source, "(top level)", "a mapping with 'targets' and 'roles'")
-    unknown = set(data) - {"targets", "roles", "approvals", "digests"}
+    unknown = set(data) - {"targets", "roles", "approvals", "digests", "backends"}
     if unknown:
-        raise ConfigError(source, sorted(unknown)[0], "one of targets, roles, approvals, digests")
+        raise ConfigError(source, sorted(unknown)[0], "one of targets, roles, approvals, digests, backends")
     raw_targets = data.get("targets") or {}
     if not isinstance(raw_targets, dict):
         raise ConfigError(source, "targets", "a mapping of target name to settings")
@@ -231,7 +254,12 @@ def parse_config(data: Any, source: str, environ: dict[str, str] | None = None) 
         digests = DigestsConfig.model_validate(data.get("digests") or {})
     except ValidationError as exc:
         raise _first_error(source, "digests", exc) from None
-    return AppConfig(targets=targets, roles=roles, approvals=approvals, digests=digests, source=source)
+    try:
+        backends = BackendsConfig.model_validate(data.get("backends") or {})
+    except ValidationError as exc:
+        raise _first_error(source, "backends", exc) from None
+    return AppConfig(targets=targets, roles=roles, approvals=approvals, digests=digests, backends=backends,
+                     source=source)
 
 
 def load_config(path: Path | None, environ: dict[str, str] | None = None) -> AppConfig:

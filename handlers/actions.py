@@ -12,28 +12,19 @@ from bot.slack import confirm, dispatch, forms, provisioning
 from bot.ui import ids
 
 
-def click_key(body: dict[str, Any], action: dict[str, Any]) -> str:
-    """Identifies one confirmation message, so a double click or a retry acts once."""
-    container = body.get("container") if isinstance(body.get("container"), dict) else {}
-    where = container.get("message_ts") or container.get("view_id") or action.get("action_ts", "")
-    return f"click:{where}:{action.get('block_id', '')}:{action.get('value', '')}"
-
-
 def register(app: AsyncApp, services: Services) -> None:
     @app.action(ids.CONFIRM_ACTION)
     async def on_confirm(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: dict[str, Any],
                          respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()
-        await confirm.confirm_clicked(services, context["actor"], action.get("value"), click_key(body, action),
-                                      respond=respond, client=client, trigger_id=body.get("trigger_id", ""),
-                                      response_url=body.get("response_url", ""))
+        await confirm.confirm_clicked(services, context["actor"], action.get("value"), respond=respond, client=client,
+                                      trigger_id=body.get("trigger_id", ""), response_url=body.get("response_url", ""))
 
     @app.action(ids.CANCEL_ACTION)
     async def on_cancel(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: dict[str, Any],
                         respond: AsyncRespond) -> None:
         await ack()
-        await confirm.cancel_clicked(services, context["actor"], action.get("value"), click_key(body, action),
-                                     respond=respond)
+        await confirm.cancel_clicked(services, context["actor"], action.get("value"), respond=respond)
 
     @app.action(ids.SHARE_ACTION)
     async def on_share(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], respond: AsyncRespond,

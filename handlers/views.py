@@ -15,7 +15,7 @@ from bot.ui import ids
 def register(app: AsyncApp, services: Services) -> None:
     @app.view(ids.TYPED_CALLBACK)
     async def on_typed_confirmation(ack: AsyncAck, view: dict[str, Any], context: dict[str, Any]) -> None:
-        await confirm.typed_submitted(services, context["actor"], view).run(ack)
+        await (await confirm.typed_submitted(services, context["actor"], view)).run(ack)
 
     @app.view(ids.CREATE_CALLBACK)
     async def on_create(ack: AsyncAck, view: dict[str, Any], context: dict[str, Any],

@@ -1,7 +1,8 @@
 """A real PostgreSQL for the tests: Debian's binaries, one throwaway server per test session on 127.0.0.1.
 
 `initdb` into a temporary folder, `pg_ctl start` on a free port (fsync off: nothing here must survive a crash),
-one migrated template database, and a fresh database per test cloned from it (`CREATE DATABASE … TEMPLATE`).
+one migrated template database, and a fresh database per test cloned from it (`CREATE DATABASE … TEMPLATE`,
+made ahead by a background thread while the previous test runs, so a test waits for none).
 As root (CI, these machines) the server runs as the `postgres` user through `runuser`, since PostgreSQL refuses
 to run as root. No binaries: the tests that need PostgreSQL are skipped on a developer's machine, but fail where
 PostgreSQL is required (`CI` set, or `PROJECTOPS_REQUIRE_POSTGRES=1`, as `.ci/run` does), since `.ci/run`
@@ -14,11 +15,13 @@ import contextlib
 import itertools
 import os
 import pwd
+import queue
 import re
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,6 +71,8 @@ class PostgresServer:
         self.data = self.root / "data"
         self.port = 0
         self._names = itertools.count(1)
+        self._ready: queue.Queue[str] = queue.Queue(maxsize=2)
+        self._stopping = threading.Event()
         if self.as_postgres:
             user = pwd.getpwnam(SUPERUSER)
             os.chown(self.root, user.pw_uid, user.pw_gid)
@@ -102,7 +107,27 @@ class PostgresServer:
         from bot.store import Store
 
         Store.open(self.url(TEMPLATE)).close()  # migrated once; every test's database is a copy
+        threading.Thread(target=self._make_ahead, name="pg-databases", daemon=True).start()
         return self
+
+    def _make_ahead(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                url = self._create(TEMPLATE)
+            except Exception:  # the server is stopping, or broken: database() makes its own and says why
+                return
+            while not self._stopping.is_set():
+                try:
+                    self._ready.put(url, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+
+    def _create(self, template: str) -> str:
+        name = f"test_{os.getpid()}_{next(self._names)}"
+        with self.admin() as conn:
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+        return self.url(name)
 
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
@@ -112,11 +137,12 @@ class PostgresServer:
 
     def database(self, *, migrated: bool = True) -> str:
         """A new database (a copy of the migrated template, or an empty one); returns its URL."""
-        name = f"test_{os.getpid()}_{next(self._names)}"
-        template = TEMPLATE if migrated else "template0"
-        with self.admin() as conn:
-            conn.execute(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
-        return self.url(name)
+        if migrated:
+            try:
+                return self._ready.get(timeout=30)
+            except queue.Empty:
+                pass
+        return self._create(TEMPLATE if migrated else "template0")
 
     def drop(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]
@@ -124,6 +150,7 @@ class PostgresServer:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def stop(self) -> None:
+        self._stopping.set()
         with contextlib.suppress(Exception):
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)

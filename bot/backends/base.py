@@ -6,11 +6,13 @@ import asyncio
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
+from bot.backends.http import instrument
 from bot.backends.matillion import MatillionClient
 from bot.backends.phoenix import PhoenixClient
 from bot.backends.polaris import PolarisClient
 from bot.backends.terraform import TerraformClient
 from bot.errors import BackendError
+from bot.metrics import Metrics
 from bot.settings import Target
 
 
@@ -28,9 +30,11 @@ class BackendClient(Protocol):
 class ClientPool:
     """One client per configured target, created on first use and closed together."""
 
-    def __init__(self) -> None:
+    def __init__(self, metrics: Metrics | None = None) -> None:
         self._clients: dict[str, BackendClient] = {}
         self._lock = asyncio.Lock()
+        #: where the clients built here count their requests (by target name); None counts nothing
+        self.metrics = metrics
 
     def register(self, target_name: str, client: BackendClient) -> None:
         self._clients[target_name] = client
@@ -41,7 +45,8 @@ class ClientPool:
             return client
         async with self._lock:
             if target.name not in self._clients:
-                self._clients[target.name] = build_client(target)
+                self._clients[target.name] = client = build_client(target)
+                instrument(client, target.name, self.metrics)
             return self._clients[target.name]
 
     async def aclose(self) -> None:

@@ -283,7 +283,7 @@ class MatillionClient:
                 "An admin adds `client_id` and `client_secret` credentials to its config.",
                 backend=BACKEND,
             )
-        response = await self.http.request("POST", self.token_url, data={
+        response = await self.http.request("POST", self.token_url, changes=False, data={
             "grant_type": "client_credentials",
             "client_id": self._client_id,
             "client_secret": self._client_secret,

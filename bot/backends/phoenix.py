@@ -3,7 +3,8 @@
 Phoenix's error bodies are mixed: hand-raised errors are text/plain, request validation errors are
 FastAPI JSON `{"detail": [...]}`. A duplicate name surfaces as a bare 500, the default project and
 member keys both give 403 (told apart by text), a full database gives 507. Project ids are SQLite
-rowids and come back after a delete, so `delete_project` re-reads and compares before acting.
+rowids and come back after a delete, so `delete_project` re-reads and compares before acting; `create_project`
+looks the name up first, so a 500 to the create itself is an open outcome, not a taken name.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import httpx
 from pydantic import BaseModel
 
 from bot.backends.http import HttpBackend, body_text
-from bot.errors import BackendError, ConflictError, NotFoundError, Reason, UsageError
+from bot.errors import BackendError, ConflictError, NotFoundError, OutcomeUnknown, Reason, UsageError
 from bot.settings import Target
 
 BACKEND = "Phoenix"
@@ -194,32 +195,31 @@ class PhoenixClient:
         return PhoenixProject.model_validate(payload["data"])
 
     async def create_project(self, name: str, description: str | None = None) -> PhoenixProject:
+        """Create a project. Phoenix answers a taken name with a bare 500, so the name is looked up first: a 500
+        after that leaves the outcome open (`OutcomeUnknown`: the operation re-reads), never "already exists"."""
+        await self._refuse_taken(name)
         body: dict[str, Any] = {"name": name}
         if description is not None:
             body["description"] = description
         try:
             response = await self.http.request("POST", "/v1/projects", json=body)
-        except BackendError as exc:
-            if exc.status == 500:
-                raise await self._explain_create_failure(name, exc) from None
+        except OutcomeUnknown as exc:
+            exc.resource, exc.name = "project", name
             raise
         return PhoenixProject.model_validate(response.json()["data"])
 
-    async def _explain_create_failure(self, name: str, error: BackendError) -> BackendError:
-        """Phoenix answers a duplicate name with a bare 500: check whether the name is taken."""
+    async def _refuse_taken(self, name: str) -> None:
+        """A ConflictError naming the project that already holds `name` (Phoenix names are unique)."""
         try:
             existing = await self.get_project(name)
-        except BackendError:
-            return BackendError(
-                f"Phoenix failed to create `{name}` (500); a project named `{name}` may already exist.",
-                status=error.status, request_id=error.request_id, backend=BACKEND,
-                reason=Reason.MAYBE_EXISTS, resource="project", name=name,
-            )
-        return ConflictError(
+        except NotFoundError:
+            return
+        if existing.name != name:  # `name` is another project's id, not a name in use
+            return
+        raise ConflictError(
             f"A project named `{name}` already exists on Phoenix (id `{existing.id}`).",
             "Project names are unique: pick another name, or update that project's description.",
-            status=error.status, request_id=error.request_id, backend=BACKEND,
-            reason=Reason.EXISTS, resource="project", name=name,
+            backend=BACKEND, reason=Reason.EXISTS, resource="project", name=name,
         )
 
     async def update_project(self, identifier: str, description: str) -> PhoenixProject:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,7 +17,9 @@ from bot.operations.parser import closest
 from bot.operations.registry import register
 from bot.store.audit import OUTCOMES, AuditQuery
 from bot.ui import blocks as bk
+from bot.ui.csvfile import csv_text
 from bot.ui.ids import PAGE_ACTION
+from bot.ui.mrkdwn import Mrkdwn, channel, code, md, user
 
 AUDIT_USAGE = ("/projects audit [me|@user|<target>] [op <operation>] [succeeded|failed|refused] "
                "[since 2d|24h|2026-11-01] [until …] [last N] [page P]")
@@ -142,32 +142,27 @@ OUTCOME_MARK = {"succeeded": ":white_check_mark:", "failed": ":x:", "refused": "
                 "started": ":hourglass_flowing_sand:"}
 
 
-def row_line(r: dict[str, Any]) -> str:
-    extra = ""
+def row_line(r: dict[str, Any]) -> Mrkdwn:
+    """One audit row: the people it names as mentions, everything it recorded (words, errors) escaped."""
+    extra = Mrkdwn("")
     if r.get("approved_by"):
-        extra += f" · approved by <@{r['approved_by']}>"
+        extra += md(" · approved by {}", user(r["approved_by"]))
     if r.get("confirmed_by"):
-        extra += f" · confirmed by <@{r['confirmed_by']}>"
+        extra += md(" · confirmed by {}", user(r["confirmed_by"]))
     if r.get("error") and r.get("outcome") in ("failed", "refused"):
-        extra += f": {bk.escape(bk.clip(' '.join(str(r['error']).split()), 160))}"
-    target = f" on `{r['target']}`" if r.get("target") else ""
-    return (f"{OUTCOME_MARK.get(r['outcome'], '')} #{r['id']} {r['at'][:19].replace('T', ' ')}Z <@{r['user']}> "
-            f"`{r['operation']}`{target} — {r['outcome']}{extra}")
+        extra += ": " + bk.clip(" ".join(str(r["error"]).split()), 160)
+    target = md(" on {}", code(r["target"])) if r.get("target") else ""
+    return md("{} #{} {}Z {} {}{} — {}{}", OUTCOME_MARK.get(r["outcome"], ""), r["id"],
+              str(r["at"])[:19].replace("T", " "), user(r["user"]), code(r["operation"]), target, r["outcome"],
+              extra)
 
 
 def render_audit(page: AuditPage, ctx: OpContext) -> Rendered:
     if not page.rows:
         return Rendered(text="No audit entries match.", blocks=[bk.section("No audit entries match.")])
-    chunks, current = [], ""
-    for line in map(row_line, page.rows):
-        if len(current) + len(line) + 1 > bk.SECTION_TEXT_MAX:
-            chunks.append(current)
-            current = ""
-        current += line + "\n"
-    chunks.append(current)
     first = (page.params.page - 1) * page.params.last + 1
     blocks = [bk.header(f"Audit: entries {first}–{first + len(page.rows) - 1}")]
-    blocks += [bk.section(c) for c in chunks if c]
+    blocks += bk.line_sections([row_line(r) for r in page.rows], bk.SECTION_TEXT_MAX)
     buttons, current_page = [], page.params.page
     if current_page > 1:
         buttons.append(bk.button("Previous", f"{PAGE_ACTION}_prev", value=command_text(page.params, current_page - 1)))
@@ -201,16 +196,13 @@ class Export:
 
 async def run_export(ctx: OpContext, params: AuditParams) -> Export:
     rows = await asyncio.to_thread(ctx.services.audit.query, to_query(ctx, params, EXPORT_LIMIT, 0))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
+    content = csv_text(CSV_COLUMNS, rows)
     filename = f"projectops-audit-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
     if ctx.services.slack is None:
         raise UsageError("Export needs Slack to upload the file.")
     await ctx.services.pacer.turn(ctx.actor.channel_id)  # the upload posts in the channel
     await ctx.services.slack.files_upload_v2(
-        channel=ctx.actor.channel_id, content=buffer.getvalue(), filename=filename,
+        channel=ctx.actor.channel_id, content=content, filename=filename,
         title="projectops audit export", initial_comment=f"Audit export: {len(rows)} rows.",
     )
     return Export(rows=len(rows), filename=filename, channel=ctx.actor.channel_id)
@@ -219,7 +211,7 @@ async def run_export(ctx: OpContext, params: AuditParams) -> Export:
 register(Operation(
     name="audit.export", summary="upload the matching audit rows as a CSV file", params=AuditParams,
     risk=Risk.READ, run=run_export,
-    render=lambda e, c: Rendered(f"Uploaded {e.filename} ({e.rows} rows) to <#{e.channel}>.",
+    render=lambda e, c: Rendered(md("Uploaded {} ({} rows) to {}.", e.filename, e.rows, channel(e.channel)),
                                  [bk.section(f":page_facing_up: Uploaded `{e.filename}` ({e.rows} rows).")]),
     parse_args=lambda a: parse_filters(a, EXPORT_USAGE), usage_text=EXPORT_USAGE,
     examples=("/projects audit export since 7d", "/projects audit export polaris failed"),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.errors import OpError
+from bot.errors import OpError, OutcomeUnknown
 from bot.risk import Risk
 from bot.ui.blocks import Rendered
 
@@ -26,6 +26,23 @@ Runner = Callable[["OpContext", Any], Awaitable[Any]]
 Renderer = Callable[[Any, "OpContext"], Rendered]
 ArgParser = Callable[[list[str]], dict[str, Any]]
 Previewer = Callable[["OpContext", Any], Awaitable[str]]
+
+
+@dataclass
+class Verified:
+    """What a re-read of the back end found after a change whose answer did not come (`OutcomeUnknown`).
+
+    `happened`: the change took effect; `value` is then what the operation would have returned (None: the note alone
+    is the answer). `note` says it in words, e.g. "Polaris did not confirm within 10 s, but clickstream is gone: the
+    delete happened." The audit row records it either way.
+    """
+
+    happened: bool
+    note: str
+    value: Any = None
+
+
+Verifier = Callable[["OpContext", Any, OutcomeUnknown], Awaitable[Verified]]
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,9 @@ class Operation:
     opens_form: bool = False
     #: The least role that may run it, when more than its risk asks (`admin` for what reads others' words).
     min_role: str = ""
+    #: For changes: re-reads the back end when the change's answer did not say whether it happened (a timeout, a
+    #: 5xx, a dropped connection), so the reply and the audit row say what is true (see `bot.operations.outcome`).
+    verify: Verifier | None = None
 
     @property
     def qualified_name(self) -> str:
@@ -113,6 +133,8 @@ class OpResult:
     value: Any = None
     error: OpError | None = None
     duration_ms: int = 0
+    #: Said with the result: how it was established (a change confirmed by re-reading the back end)
+    note: str = ""
 
     @property
     def ok(self) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import UsageError
+from bot.metrics import Metrics
 from bot.pacing import ChannelPacer
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class Services:
     slack: Any = None  # AsyncWebClient, when running inside the Slack app
     scheduler: Any = None  # DigestScheduler, once the app runs its background duties
     pacer: ChannelPacer = field(default_factory=ChannelPacer)  # every chat.postMessage takes its turn here
+    metrics: Metrics = field(default_factory=Metrics)  # this app's own registry, scraped at GET /metrics
 
     @property
     def audit(self) -> AuditLog:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.backends.http import budget
 from bot.errors import OpError, UsageError
 from bot.operations.base import NoParams, Operation, Rendered, Risk
 from bot.operations.context import OpContext
@@ -18,6 +20,9 @@ from bot.operations.registry import register
 from bot.policy import REQUIRED_ROLE
 from bot.settings import ROLE_ORDER
 from bot.ui import blocks as bk
+from bot.ui.mrkdwn import channel, md, user
+
+log = logging.getLogger("projectops.core")
 
 RISK_MARK = {Risk.READ: "", Risk.WRITE: " :pencil2:", Risk.DESTRUCTIVE: " :warning:"}
 
@@ -141,10 +146,10 @@ async def run_whoami(ctx: OpContext, params: NoParams) -> WhoAmI:
 
 
 def render_whoami(me: WhoAmI, ctx: OpContext) -> Rendered:
-    fields = [f"*User*\n<@{me.user_id}>" + (f" ({me.name})" if me.name else ""), f"*Role*\n{me.role}"]
+    fields = [md("*User*\n{}{}", user(me.user_id), f" ({me.name})" if me.name else ""), f"*Role*\n{me.role}"]
     if me.tz:
         fields.append(f"*Time zone*\n{me.tz}")
-    fields.append(f"*Team / channel*\n{me.team_id or '?'} / <#{me.channel_id}>" if me.channel_id else "")
+    fields.append(md("*Team / channel*\n{} / {}", me.team_id or "?", channel(me.channel_id)) if me.channel_id else "")
     overrides = [f"`{t}`: {r}" for t, r in me.per_target.items() if r != me.role]
     blocks = [bk.section(fields=[f for f in fields if f])]
     if overrides:
@@ -175,16 +180,19 @@ PING_TIMEOUT_SECONDS = 5.0
 async def _ping(ctx: OpContext, name: str) -> TargetStatus:
     target = ctx.config.targets[name]
     started = time.monotonic()
+    limit = min(PING_TIMEOUT_SECONDS, ctx.config.backends.per_target_seconds)
     try:
         client = await ctx.services.clients.get(target)
-        detail = await asyncio.wait_for(client.ping(), PING_TIMEOUT_SECONDS)
+        with budget(limit):
+            detail = await asyncio.wait_for(client.ping(), limit + 0.25)
         ok = True
     except TimeoutError:
-        ok, detail = False, f"no answer within {PING_TIMEOUT_SECONDS:.0f} s"
+        ok, detail = False, f"no answer within {limit:g} s"
     except OpError as exc:
         ok, detail = False, exc.message
-    except Exception as exc:  # one broken target must not hide the others
-        ok, detail = False, f"unexpected error ({type(exc).__name__})"
+    except Exception:  # one broken target must not hide the others
+        log.exception("pinging target %s failed unexpectedly", name)
+        ok, detail = False, "its answer could not be read (details in the app log)"
     host = re.sub(r"^https?://", "", target.url)
     return TargetStatus(name, target.kind, host, ok, detail, int((time.monotonic() - started) * 1000))
 

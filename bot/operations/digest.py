@@ -19,6 +19,8 @@ from bot.operations.registry import register
 from bot.scheduler import SCHEDULE_HELP, DigestScheduler, is_schedule_start, parse_schedule, post_failure, utcnow
 from bot.store.digests import KINDS, Subscription
 from bot.ui import blocks as bk
+from bot.ui.mrkdwn import Mrkdwn, code, md
+from bot.ui.mrkdwn import channel as mention
 
 ADD_USAGE = ("/projects digest add <job-health|storage|all> [#channel] [<target>…] [--tz <zone>] "
              "[--threshold <percent>] <schedule>")
@@ -138,12 +140,12 @@ async def _check_can_post(ctx: OpContext, channel: str) -> None:
         info = await ctx.services.slack.conversations_info(channel=channel)
     except SlackApiError as exc:
         if exc.response.get("error") == "channel_not_found":
-            raise UsageError(f"I cannot see <#{channel}>.",
+            raise UsageError(md("I cannot see {}.", mention(channel)),
                              "For a private channel, invite me first: `/invite @projectops` in it.") from None
         return  # cannot tell now; a run that cannot post tells the subscriber
     if not (info.get("channel") or {}).get("is_member", True):
-        raise UsageError(f"I am not in <#{channel}>, so I could not post digests there.",
-                         f"Invite me with `/invite @projectops` in <#{channel}>, then add the digest again.")
+        raise UsageError(md("I am not in {}, so I could not post digests there.", mention(channel)),
+                         md("Invite me with `/invite @projectops` in {}, then add the digest again.", mention(channel)))
 
 
 async def user_tz(ctx: OpContext) -> str:
@@ -212,18 +214,21 @@ def _last(sub: Subscription) -> str:
     return f" · last {moment:%a %d %b %H:%M}{state}"
 
 
-def _line(sub: Subscription, ctx: OpContext) -> str:
-    targets = ", ".join(f"`{t}`" for t in sub.targets) or "all targets"
-    return (f"*#{sub.id}* {sub.kind} → <#{sub.channel}> · {sub.schedule} ({sub.tz}) · {targets}{_flag(sub, ctx)} · "
-            f"next {_next(sub)}{_last(sub)}")
+def _targets(sub: Subscription, none: str) -> Mrkdwn:
+    return Mrkdwn(", ").join(code(t) for t in sub.targets) or Mrkdwn(none)
+
+
+def _line(sub: Subscription, ctx: OpContext) -> Mrkdwn:
+    return md("*#{}* {} → {} · {} ({}) · {}{} · next {}{}", sub.id, sub.kind, mention(sub.channel), sub.schedule,
+              sub.tz, _targets(sub, "all targets"), _flag(sub, ctx), _next(sub), _last(sub))
 
 
 def render_add(added: Added, ctx: OpContext) -> Rendered:
     sub = added.sub
-    text = f"Digest #{sub.id} ({sub.kind}) will post to <#{sub.channel}> {added.describe}."
+    text = md("Digest #{} ({}) will post to {} {}.", sub.id, sub.kind, mention(sub.channel), added.describe)
     return Rendered(text=text, blocks=[
-        bk.section(f":calendar: {text}\nNext run: {_next(sub)} · targets: "
-                   + (", ".join(f"`{t}`" for t in sub.targets) or "all") + _flag(sub, ctx)),
+        bk.section(md(":calendar: {}\nNext run: {} · targets: {}{}", text, _next(sub), _targets(sub, "all"),
+                      _flag(sub, ctx))),
         bk.context(f"`/projects digest now {sub.id}` posts one now · `/projects digest remove {sub.id}` stops it."),
     ])
 
@@ -265,7 +270,8 @@ async def run_now(ctx: OpContext, params: IdParams) -> Subscription:
         await scheduler.run_subscription(sub, scheduler.clock())
         scheduler.store.mark_failing(sub.id, False)
     except SlackApiError as exc:
-        raise UsageError(f"Digest #{sub.id} could not be posted to <#{sub.channel}>: {post_failure(exc)}",
+        raise UsageError(md("Digest #{} could not be posted to {}: {}", sub.id, mention(sub.channel),
+                            post_failure(exc)),
                          f"Fix that, or stop it with `/projects digest remove {sub.id}`.") from None
     finally:
         if own:
@@ -288,12 +294,13 @@ register(Operation(
 register(Operation(
     name="digest.remove", summary="stop a scheduled digest", params=IdParams, risk=Risk.WRITE,
     run=run_remove, render=lambda s, c: Rendered(f"Digest #{s.id} removed.", [bk.section(
-        f":wastebasket: Digest #{s.id} ({s.kind} to <#{s.channel}>) removed.")]),
+        md(":wastebasket: Digest #{} ({} to {}) removed.", s.id, s.kind, mention(s.channel)))]),
     examples=("/projects digest remove 3",),
 ))
 register(Operation(
     name="digest.now", summary="post a scheduled digest now, with fresh figures", params=IdParams,
-    risk=Risk.READ, run=run_now, render=lambda s, c: Rendered(f"Digest #{s.id} posted to <#{s.channel}>.", [
-        bk.section(f":outbox_tray: Digest #{s.id} posted to <#{s.channel}>.")]),
+    risk=Risk.READ, run=run_now, render=lambda s, c: Rendered(
+        md("Digest #{} posted to {}.", s.id, mention(s.channel)),
+        [bk.section(md(":outbox_tray: Digest #{} posted to {}.", s.id, mention(s.channel)))]),
     examples=("/projects digest now 3",),
 ))

@@ -8,8 +8,6 @@ Admins only: it shows other people's words.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +21,8 @@ from bot.operations.context import OpContext
 from bot.operations.registry import register
 from bot.store.audit import AuditQuery
 from bot.ui import blocks as bk
+from bot.ui.csvfile import csv_text
+from bot.ui.mrkdwn import md, user
 
 MESSAGE_EVENT = "assistant.message"
 FEEDBACK_EVENT = "assistant.feedback"
@@ -85,14 +85,11 @@ async def run_misunderstood(ctx: OpContext, params: MisunderstoodParams) -> Misu
         return Misunderstood(rows=rows[: params.limit])
     if ctx.services.slack is None:
         raise UsageError("Export needs Slack to upload the file.")
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    writer.writerows(rows)
+    content = csv_text(CSV_COLUMNS, rows)
     filename = f"projectops-misunderstood-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
     await ctx.services.pacer.turn(ctx.actor.channel_id)
     await ctx.services.slack.files_upload_v2(
-        channel=ctx.actor.channel_id, content=buffer.getvalue(), filename=filename,
+        channel=ctx.actor.channel_id, content=content, filename=filename,
         title="projectops: misunderstood messages", initial_comment=f"Misunderstood messages: {len(rows)}.",
     )
     return Misunderstood(rows=rows, exported=filename)
@@ -101,12 +98,12 @@ async def run_misunderstood(ctx: OpContext, params: MisunderstoodParams) -> Misu
 def render_misunderstood(result: Misunderstood, ctx: OpContext) -> Rendered:
     if result.exported:
         text = f"Uploaded {result.exported} ({len(result.rows)} messages)."
-        return Rendered(text=text, blocks=[bk.section(f":page_facing_up: {bk.escape(text)}")])
+        return Rendered(text=text, blocks=[bk.section(f":page_facing_up: {text}")])
     if not result.rows:
         return Rendered(text="Nothing was marked misunderstood.",
                         blocks=[bk.section("Nothing was marked misunderstood in that time. :tada:")])
-    lines = [f"• {r['feedback_at'][:16].replace('T', ' ')}Z <@{r['asked_by']}>: “{bk.escape(bk.clip(r['words'], 200))}”"
-             f" → {bk.escape(r['resolved'] or r['answer'] or 'no answer')} ({bk.escape(r['resolver'])})"
+    lines = [md("• {}Z {}: “{}” → {} ({})", str(r["feedback_at"])[:16].replace("T", " "), user(r["asked_by"]),
+                bk.clip(r["words"], 200), r["resolved"] or r["answer"] or "no answer", r["resolver"])
              for r in result.rows]
     return Rendered(text=f"{len(result.rows)} misunderstood messages",
                     blocks=[bk.header("Marked misunderstood"), *bk.line_sections(lines),

@@ -8,11 +8,13 @@ as a line of the answer; it never fails the whole.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.backends.http import budget
 from bot.errors import OpError, UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
@@ -20,7 +22,9 @@ from bot.operations.registry import register
 from bot.settings import Target
 from bot.ui import blocks as bk
 
-#: Longest one target may take before it is reported as not answering.
+log = logging.getLogger("projectops.multi")
+
+#: Longest one target may take before it is reported as not answering (at most the config's per-target share).
 TARGET_TIMEOUT_SECONDS = 20.0
 NAMES_SHOWN = 30
 
@@ -60,6 +64,7 @@ async def _list_target(ctx: OpContext, target: Target) -> TargetProjects:
     started = loop.time()
     result = TargetProjects(target.name, target.kind)
     own = ctx.services.registry.get("project.list", target.kind)
+    limit = min(TARGET_TIMEOUT_SECONDS, ctx.config.backends.per_target_seconds)
     try:
         if own is not None:
             decision = await ctx.services.policy.check(ctx.actor.user_id, own, target)
@@ -71,14 +76,16 @@ async def _list_target(ctx: OpContext, target: Target) -> TargetProjects:
         if lister is None:
             result.error = "listing not supported"
             return result
-        items = await asyncio.wait_for(lister(), TARGET_TIMEOUT_SECONDS)
+        with budget(limit):
+            items = await asyncio.wait_for(lister(), limit + 0.25)
         result.projects = sorted((summarize(i) for i in items), key=lambda p: p.name.casefold())
     except TimeoutError:
-        result.error = f"no answer within {TARGET_TIMEOUT_SECONDS:g} s"
+        result.error = f"no answer within {limit:g} s"
     except OpError as exc:
         result.error = exc.message
-    except Exception as exc:  # one broken back end must not hide the others
-        result.error = f"unexpected error ({type(exc).__name__})"
+    except Exception:  # one broken back end must not hide the others
+        log.exception("listing target %s failed unexpectedly", target.name)
+        result.error = "its answer could not be read (details in the app log)"
     finally:
         result.ms = int((loop.time() - started) * 1000)
     return result

@@ -11,6 +11,7 @@ from bot.backends.phoenix import DEFAULT_PROJECT, UNSAFE_NAME_CHARS, PhoenixClie
 from bot.errors import BackendError, Reason, UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
+from bot.operations.outcome import exists, gone, holds
 from bot.operations.registry import register
 from bot.operations.rules import rule_error
 from bot.operations.suggest import command_word
@@ -185,9 +186,15 @@ def render_changed(view: PhoenixProjectView, ctx: OpContext) -> Rendered:
     return Rendered(text=view.headline.replace("*", ""), blocks=project_blocks(view))
 
 
+async def read_named(ctx: OpContext, params: Any) -> PhoenixProject:
+    """The project the request names, by name (an id may belong to another project after a delete)."""
+    name = params.name if isinstance(params, CreateParams) else params.project
+    return await (await client_of(ctx)).get_project(name)
+
+
 register(Operation(
     name="project.create", summary="create a Phoenix project", params=CreateParams, risk=Risk.WRITE,
-    idempotent=True, form="create",
+    idempotent=True, form="create", verify=exists(read_named),
     run=run_create, render=render_changed, kind=KIND,
     examples=('/projects create phoenix my-proj --description "Support bot traces"',),
 ))
@@ -204,8 +211,15 @@ async def run_update(ctx: OpContext, params: UpdateParams) -> PhoenixProjectView
     return PhoenixProjectView(target_name(ctx), project, f":pencil2: Updated Phoenix project *{project.name}*.")
 
 
+def _described(project: PhoenixProject, params: UpdateParams) -> tuple[bool, str]:
+    if (project.description or "") == params.description:
+        return True, "has the new description"
+    return False, "still has its old description"
+
+
 register(Operation(
     name="project.update", summary="change a Phoenix project's description", params=UpdateParams,
+    verify=holds(read_named, _described),
     risk=Risk.WRITE, run=run_update, render=render_changed, kind=KIND, positional=("project",),
     examples=('/projects update phoenix rag-eval --description "Nightly RAG evaluations"',),
 ))
@@ -260,7 +274,7 @@ async def preview_delete(ctx: OpContext, params: DeleteParams) -> str:
 
 register(Operation(
     name="project.delete", summary="delete a Phoenix project and all its traces", params=DeleteParams,
-    typed_confirmation=True,
+    typed_confirmation=True, verify=gone(read_named),
     risk=Risk.DESTRUCTIVE, run=run_delete, render=render_changed, kind=KIND, preview=preview_delete,
     examples=("/projects delete phoenix rag-eval", "/projects delete phoenix rag-eval --id UHJvamVjdDoz"),
 ))

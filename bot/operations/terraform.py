@@ -14,6 +14,7 @@ from bot.backends.terraform.client import UNSET
 from bot.errors import BackendError, NotFoundError, Reason, UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
+from bot.operations.outcome import exists, gone, holds
 from bot.operations.registry import register
 from bot.operations.rules import rule_error
 from bot.ui import blocks as bk
@@ -256,9 +257,15 @@ def render_changed(view: TerraformProjectView, ctx: OpContext) -> Rendered:
     return Rendered(text=view.headline.replace("*", ""), blocks=project_blocks(view))
 
 
+async def read_named(ctx: OpContext, params: Any) -> TerraformProject:
+    """The project the request names (the new name for a create) as HCP Terraform has it now."""
+    name = params.name if isinstance(params, CreateParams) else params.project
+    return await (await client_of(ctx)).get_project(name)
+
+
 register(Operation(
     name="project.create", summary="create an HCP Terraform project", params=CreateParams, risk=Risk.WRITE,
-    idempotent=True, form="create",
+    idempotent=True, form="create", verify=exists(read_named),
     run=run_create, render=render_changed, kind=KIND,
     examples=('/projects create terraform team-blue --description "Blue team" --auto-destroy 14d',),
 ))
@@ -291,8 +298,36 @@ async def run_update(ctx: OpContext, params: UpdateParams) -> TerraformProjectVi
                                 headline=f":pencil2: Updated HCP Terraform project *{project.name}*.")
 
 
+async def read_updated(ctx: OpContext, params: UpdateParams) -> TerraformProject | None:
+    """The project under its new name when the update renames it (None when no project has that name yet), else
+    under the name it had."""
+    client = await client_of(ctx)
+    if params.name is None or params.project.startswith("prj-"):
+        return await client.get_project(params.project)
+    try:
+        return await client.get_project(params.name)
+    except NotFoundError:
+        return None
+
+
+def _updated(project: TerraformProject | None, params: UpdateParams) -> tuple[bool, str]:
+    if project is None:
+        return False, "still has its old name"
+    wanted = {"name": (params.name, project.name), "description": (params.description, project.description),
+              "auto-destroy": (_duration(params.auto_destroy) if params.auto_destroy is not None else None,
+                               project.auto_destroy_activity_duration)}
+    differs = [what for what, (want, have) in wanted.items() if want is not None and want != (have or "")]
+    if params.auto_destroy is not None and _duration(params.auto_destroy) is None \
+            and project.auto_destroy_activity_duration:
+        differs.append("auto-destroy")
+    if differs:
+        return False, "still has its old " + " and ".join(differs)
+    return True, "shows the new values"
+
+
 register(Operation(
     name="project.update", summary="rename or change an HCP Terraform project", params=UpdateParams,
+    verify=holds(read_updated, _updated),
     risk=Risk.WRITE, run=run_update, render=render_changed, kind=KIND, positional=("project",),
     examples=("/projects update terraform ml-experiments --auto-destroy 7d",
               '/projects update terraform team-blue --name "team blue" --description "Blue team"'),
@@ -325,7 +360,7 @@ async def preview_delete(ctx: OpContext, params: ProjectParams) -> str:
 
 register(Operation(
     name="project.delete", summary="delete an empty HCP Terraform project", params=ProjectParams,
-    typed_confirmation=True,
+    typed_confirmation=True, verify=gone(read_named),
     risk=Risk.DESTRUCTIVE, run=run_delete, render=render_changed, kind=KIND, preview=preview_delete,
     examples=("/projects delete terraform sandbox-playground",),
 ))
@@ -382,8 +417,23 @@ def render_move(result: MovedWorkspaces, ctx: OpContext) -> Rendered:
     return Rendered(text=headline.replace("*", ""), blocks=bk.fit_message(bk.line_sections(lines)))
 
 
+async def read_moved(ctx: OpContext, params: MoveParams) -> tuple[TerraformProject, list[TerraformWorkspace]]:
+    client = await client_of(ctx)
+    destination = await client.get_project(params.project)
+    return destination, list(await asyncio.gather(*(client.get_workspace(w) for w in params.workspaces)))
+
+
+def _moved(found: tuple[TerraformProject, list[TerraformWorkspace]], params: MoveParams) -> tuple[bool, str]:
+    destination, workspaces = found
+    outside = [w.name for w in workspaces if w.project_id != destination.id]
+    if outside:
+        return False, "does not hold " + ", ".join(f"`{n}`" for n in outside[:10])
+    return True, "holds them all"
+
+
 register(Operation(
     name="project.move-workspaces", summary="move workspaces into an HCP Terraform project (all or nothing)",
+    verify=holds(read_moved, _moved, action="move"),
     params=MoveParams, risk=Risk.DESTRUCTIVE, run=run_move, render=render_move, kind=KIND,
     parse_args=parse_move_args, usage_text=MOVE_USAGE, preview=preview_move,
     examples=("/projects move-workspaces terraform sandbox-playground scratch legacy-monolith",),

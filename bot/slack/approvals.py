@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from bot.errors import UsageError
@@ -22,20 +21,23 @@ from bot.slack.runner import parse_or_usage
 from bot.store.approvals import APPROVED, DONE, EXPIRED, FAILED, PENDING, REJECTED, Approval
 from bot.ui import blocks as bk
 from bot.ui.ids import APPROVE_ACTION, REJECT_ACTION
+from bot.ui.mrkdwn import Mrkdwn, code, date, md
+from bot.ui.mrkdwn import channel as mention_channel
+from bot.ui.mrkdwn import user as mention
 
 log = logging.getLogger("projectops.approvals")
 
 SWEEP_SECONDS = 30.0
 
 
-def when(ts: float) -> str:
-    return f"<!date^{int(ts)}^{{date_short_pretty}} {{time}}|{datetime.fromtimestamp(ts, UTC):%Y-%m-%d %H:%M} UTC>"
+def when(ts: float) -> Mrkdwn:
+    return date(ts)
 
 
 def approval_blocks(a: Approval, outcome: str = "") -> list[dict[str, Any]]:
     """The approval message: who asks for what and what it destroys; buttons while pending."""
-    lines = [f":lock: *Approval needed* — <@{a.requester}> asks to run", f"`/projects {a.command}`"]
-    blocks = [bk.section("\n".join(lines))]
+    blocks = [bk.section(md(":lock: *Approval needed* — {} asks to run\n{}", mention(a.requester),
+                            code(f"/projects {a.command}")))]
     if a.impact:
         blocks.append(bk.section(a.impact))
     if a.status == PENDING and not outcome:
@@ -44,7 +46,8 @@ def approval_blocks(a: Approval, outcome: str = "") -> list[dict[str, Any]]:
             bk.button("Reject", REJECT_ACTION, value=a.id, style="danger"),
             block_id=f"approval_{a.id}",
         ))
-        blocks.append(bk.context(f"An admin other than <@{a.requester}> may decide. Expires {when(a.expires_at)}."))
+        blocks.append(bk.context(md("An admin other than {} may decide. Expires {}.", mention(a.requester),
+                                    when(a.expires_at))))
     else:
         blocks.append(bk.context(outcome))
     return blocks
@@ -67,19 +70,21 @@ async def request_approval(
     )
     await services.pacer.turn(channel)
     posted = await services.slack.chat_postMessage(
-        channel=channel, text=f"Approval needed: /projects {approval.command}", blocks=approval_blocks(approval)
+        channel=channel, text=bk.fallback(f"Approval needed: /projects {approval.command}"),
+        blocks=approval_blocks(approval)
     )
     await asyncio.to_thread(services.approvals.set_message, approval.id, posted["ts"])
     await record_event(services, actor, "approval.request", "succeeded", target=approval.target,
                        params=_event_params(approval), risk="destructive", surface="button",
                        confirmed_by=actor.user_id)
     approvers = await services.policy.approvers(parsed.target)
-    who = ", ".join(f"<@{u}>" for u in approvers if u != actor.user_id and u[:1] in "UW")[:500]
+    who = Mrkdwn(", ").join(mention(u) for u in approvers if u != actor.user_id and u[:1] in "UW")
     return Rendered(
         text="Sent for approval.",
-        blocks=[bk.section(f":hourglass_flowing_sand: `/projects {approval.command}` needs a second person. "
-                           f"I posted the request in <#{channel}>" + (f" for {who}" if who else "") + "."),
-                bk.context(f"It expires {when(approval.expires_at)}.")],
+        blocks=[bk.section(md(":hourglass_flowing_sand: {} needs a second person. I posted the request in {}{}.",
+                              code(f"/projects {approval.command}"), mention_channel(channel),
+                              md(" for {}", bk.clip(who, 500)) if who else "")),
+                bk.context(md("It expires {}.", when(approval.expires_at)))],
     )
 
 
@@ -104,17 +109,18 @@ async def update_message(services: Services, approval: Approval, outcome: str) -
     if not approval.message_ts:
         return
     await services.slack.chat_update(channel=approval.channel, ts=approval.message_ts,
-                                     text=f"/projects {approval.command}: {outcome}",
+                                     text=bk.fallback(md("{}: {}", f"/projects {approval.command}", outcome)),
                                      blocks=approval_blocks(approval, outcome))
 
 
 async def expire_due(services: Services) -> int:
     """Mark overdue requests expired and say so on their messages."""
     expired = await asyncio.to_thread(services.approvals.expire_due)
+    services.metrics.approval_decided("expired", len(expired))
     for approval in expired:
         try:
-            await update_message(services, approval, f":alarm_clock: Expired {when(approval.expires_at)}; "
-                                                      "nothing was run.")
+            await update_message(services, approval, md(":alarm_clock: Expired {}; nothing was run.",
+                                                         when(approval.expires_at)))
         except Exception:
             log.warning("could not mark approval %s expired in Slack", approval.id)
     return len(expired)
@@ -131,15 +137,15 @@ async def sweep_forever(services: Services) -> None:
 
 
 def _ephemeral(text: str) -> dict[str, Any]:
-    return {"response_type": "ephemeral", "replace_original": False, "text": text}
+    return {"response_type": "ephemeral", "replace_original": False, "text": bk.fallback(text)}
 
 
 async def _already_decided(services: Services, approval: Approval) -> dict[str, Any]:
     if approval.expired or approval.status == EXPIRED:
         await expire_due(services)
         return _ephemeral("This request expired; nothing was run. Ask again if it is still needed.")
-    who = f" by <@{approval.decided_by}>" if approval.decided_by else ""
-    return _ephemeral(f"This request was already decided{who} ({approval.status}).")
+    who = md(" by {}", mention(approval.decided_by)) if approval.decided_by else ""
+    return _ephemeral(md("This request was already decided{} ({}).", who, approval.status))
 
 
 async def _refuse(services: Services, approval: Approval, actor: Actor, text: str) -> dict[str, Any]:
@@ -182,15 +188,16 @@ async def approve(services: Services, actor: Actor, approval_id: Any, respond: A
         await respond(**await _already_decided(services, await _load(services, approval.id) or approval))
         return
     approval.status, approval.decided_by = APPROVED, user
-    await update_message(services, approval, f":white_check_mark: Approved by <@{user}> {when(time.time())} — "
-                                             "running…")
+    services.metrics.approval_decided("approved")
+    await update_message(services, approval, md(":white_check_mark: Approved by {} {} — running…", mention(user),
+                                                when(time.time())))
     ok, rendered = await run_approved(services, approval, user)
     await services.pacer.turn(approval.channel)
     await services.slack.chat_postMessage(channel=approval.channel, thread_ts=approval.message_ts,
-                                          text=rendered.text, blocks=rendered.blocks)
+                                          text=bk.fallback(rendered.text), blocks=bk.fit_message(rendered.blocks))
     mark = ":white_check_mark: done" if ok else ":x: failed (see thread)"
     await asyncio.to_thread(services.approvals.finish, approval.id, DONE if ok else FAILED, rendered.text[:500])
-    await update_message(services, approval, f"Approved by <@{user}> {when(time.time())} — {mark}")
+    await update_message(services, approval, md("Approved by {} {} — {}", mention(user), when(time.time()), mark))
 
 
 async def reject(services: Services, actor: Actor, approval_id: Any, respond: Any, message_ts: str = "") -> None:
@@ -210,9 +217,10 @@ async def reject(services: Services, actor: Actor, approval_id: Any, respond: An
     if not await asyncio.to_thread(services.approvals.decide, approval.id, REJECTED, user):
         await respond(**await _already_decided(services, await _load(services, approval.id) or approval))
         return
+    services.metrics.approval_decided("rejected")
     await record_event(services, requester_of(approval), approval.operation, "refused", f"rejected by {user}",
                        target=approval.target, params=_event_params(approval), risk="destructive",
                        confirmed_by=approval.requester)
     approval.status = REJECTED
-    await update_message(services, approval, f":no_entry: Rejected by <@{user}> {when(time.time())}; "
-                                             "nothing was run.")
+    await update_message(services, approval, md(":no_entry: Rejected by {} {}; nothing was run.", mention(user),
+                                                when(time.time())))

@@ -46,6 +46,7 @@ from bot.store.audit import AuditQuery
 from bot.ui import blocks as bk
 from bot.ui.blocks import Rendered
 from bot.ui.ids import ASSIST_CHOICE_ACTION, ASSIST_CHOICE_BLOCK, ASSIST_FEEDBACK_ACTION, ASSIST_FEEDBACK_BLOCK
+from bot.ui.mrkdwn import Mrkdwn, code, md
 
 log = logging.getLogger("projectops.assistant")
 
@@ -169,6 +170,8 @@ class Assistant:
         if understanding is None:
             understanding = await self.understand(actor, text, key)
         outbox = Outbox(self.services, client, channel, thread_ts)
+        if understanding.resolver == "typed":  # not audited as a message (it runs as the command), but counted
+            self.services.metrics.assistant_request("typed", "understood")
         message_id = None if understanding.resolver == "typed" else await self.record(actor, text, key, understanding)
         if isinstance(understanding, Understood):
             await self.run_understood(actor, understanding, outbox, client)
@@ -181,7 +184,7 @@ class Assistant:
     async def run_understood(self, actor: Actor, understood: Understood, outbox: Outbox, client: Any) -> None:
         """Each request as the typed command would run it: reads answer, changes ask for the button."""
         if understood.notes:
-            outbox.note(bk.context(":mag: " + "; ".join(bk.escape(n) for n in understood.notes[:5])))
+            outbox.note(bk.context(md(":mag: {}", Mrkdwn("; ").join(understood.notes[:5]))))
         for request in understood.requests:
             parsed = parse_or_usage(self.services, request.command_args)
             if isinstance(parsed, UsageError):
@@ -189,8 +192,7 @@ class Assistant:
                 continue
             if parsed.operation.risk is not Risk.READ:
                 by = "" if understood.resolver in (OFFLINE, "typed", "choice") else f" ({understood.resolver})"
-                outbox.note(bk.context(f":speech_balloon: I read this as `{bk.escape(request.command_text)}`"
-                                       + bk.escape(by)))
+                outbox.note(bk.context(md(":speech_balloon: I read this as {}{}", code(request.command_text), by)))
             await dispatch.answer(self.services, client, actor, parsed, request.command_args, outbox.add,
                                   share=False, confirm_writes=True)
 
@@ -205,6 +207,7 @@ class Assistant:
     async def record(self, actor: Actor, text: str, key: str, understanding: Understanding) -> int:
         """The audit row of one message: the words (redacted), what they resolved to, and who resolved them."""
         answer = type(understanding).__name__.lower()
+        self.services.metrics.assistant_request(understanding.resolver, ANSWERS.get(answer, answer))
         params: dict[str, Any] = {"words": scrub(text)[:WORDS_KEPT], "thread": key,
                                   "resolver": understanding.resolver, "answer": answer}
         if isinstance(understanding, Understood):
@@ -291,6 +294,10 @@ class Outbox:
             await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, **message)
 
 
+#: Understanding class name -> the `answer` label of projectops_assistant_requests_total
+ANSWERS = {"understood": "understood", "clarify": "clarify", "cannothelp": "cannot"}
+
+
 def _resolved(parsed: ParsedCommand, text: str) -> ResolvedRequest:
     op = parsed.operation
     return ResolvedRequest(op.name, op.kind, parsed.target.name if parsed.target else None,
@@ -316,7 +323,7 @@ def _json(raw: Any) -> dict[str, Any]:
 
 
 def _payload(rendered: Rendered) -> dict[str, Any]:
-    return {"text": bk.clip(rendered.text, 3000), "blocks": bk.fit_message(rendered.blocks)}
+    return {"text": bk.fallback(rendered.text), "blocks": bk.fit_message(rendered.blocks)}
 
 
 async def _set_status(client: Any, channel: str, thread_ts: str, status: str) -> None:
@@ -327,7 +334,7 @@ async def _set_status(client: Any, channel: str, thread_ts: str, status: str) ->
 
 
 def clarify_message(clarify: Clarify) -> Rendered:
-    blocks = [bk.section(f":thinking_face: {bk.escape(clarify.question)}")]
+    blocks = [bk.section(md(":thinking_face: {}", clarify.question))]
     if clarify.choices:
         blocks.append(bk.actions(*(bk.button(bk.clip(label, 75), ASSIST_CHOICE_ACTION + f"_{i}", value=command)
                                    for i, (label, command) in enumerate(clarify.choices[:5])),
@@ -336,9 +343,9 @@ def clarify_message(clarify: Clarify) -> Rendered:
 
 
 def cannot_help_message(cannot: CannotHelp) -> Rendered:
-    blocks = [bk.section(f":no_entry_sign: {bk.escape(cannot.reason)}")]
+    blocks = [bk.section(md(":no_entry_sign: {}", cannot.reason))]
     if cannot.suggestions:
-        blocks.append(bk.context("Try: " + ", ".join(f"`{bk.escape(s)}`" for s in cannot.suggestions[:5])))
+        blocks.append(bk.context(md("Try: {}", Mrkdwn(", ").join(code(s) for s in cannot.suggestions[:5]))))
     return Rendered(text=cannot.reason, blocks=blocks)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+from urllib.parse import urlparse
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -17,26 +18,38 @@ from bot.operations.parser import ParsedCommand, positional_fields
 from bot.slack import approvals
 from bot.slack.replies import Responder, response_payload
 from bot.slack.runner import Step, after_ack, bad_input, parse_or_usage, request_for, run_request
+from bot.store.confirmations import Confirmation
 from bot.ui import blocks as bk
 from bot.ui.ids import CANCEL_ACTION, CONFIRM_ACTION, CONFIRM_BLOCK, TYPED_BLOCK, TYPED_CALLBACK
-
-#: How long a confirmation click is remembered, so a double click or a retry acts once.
-CLICK_MEMORY_SECONDS = 86400
+from bot.ui.mrkdwn import code, md, user
 
 
-def confirm_value(text: str, actor: Actor) -> str:
-    return json.dumps({"text": text, "user": actor.user_id}, separators=(",", ":"))
+async def confirm_value(services: Services, text: str, actor: Actor) -> str:
+    """What a Confirm / Cancel button carries: an opaque id; the command and who asked stay in the store."""
+    confirmation = await asyncio.to_thread(
+        services.store.confirmations.create, command=text.strip(), requester=actor.user_id, team=actor.team_id,
+        channel=actor.channel_id, surface=actor.surface)
+    return confirmation.id
 
 
-def decode_value(raw: Any) -> dict[str, str] | None:
-    """The command text and requester a Confirm / Cancel button carries, or None when it is not that shape."""
-    try:
-        value = json.loads(raw or "") if isinstance(raw, str) else None
-    except ValueError:
+async def load_confirmation(services: Services, raw: Any) -> Confirmation | None:
+    """The confirmation a button or form names, or None when the value is not one of ours."""
+    if not isinstance(raw, str) or not raw or len(raw) > 64:
         return None
-    if not isinstance(value, dict) or not isinstance(value.get("text"), str) or not isinstance(value.get("user"), str):
-        return None
-    return {"text": value["text"], "user": value["user"]}
+    return await asyncio.to_thread(services.store.confirmations.get, raw)
+
+
+def reply_url(services: Services, url: Any) -> str:
+    """A response_url Slack sent, kept only when it points at Slack itself (or the Slack API the app is given)."""
+    if not isinstance(url, str):
+        return ""
+    host = urlparse(url).netloc.lower()
+    allowed = {"hooks.slack.com"}
+    base = getattr(services.slack, "base_url", "")
+    if isinstance(base, str) and base:
+        allowed.add(urlparse(base).netloc.lower())
+    return url if urlparse(url).scheme in ("https", "http") and (host in allowed or host.endswith(".slack.com")) \
+        else ""
 
 
 async def impact_of(services: Services, parsed: ParsedCommand, actor: Actor) -> str:
@@ -54,18 +67,19 @@ async def confirmation_prompt(services: Services, parsed: ParsedCommand, text: s
     """The impact and Confirm / Cancel buttons (and whether an admin's approval follows)."""
     op = parsed.operation
     impact = await impact_of(services, parsed, actor)
-    where = f" on `{parsed.target.name}`" if parsed.target else ""
+    where = md(" on {}", code(parsed.target.name)) if parsed.target else ""
     destructive = op.risk is Risk.DESTRUCTIVE
     icon = ":warning:" if destructive else ":pencil2:"
-    summary = f"{icon} *{op.summary[:1].upper()}{op.summary[1:]}*{where}\n`/projects {text.strip()}`"
+    summary = md("{} *{}{}*{}\n{}", icon, op.summary[:1].upper(), op.summary[1:], where,
+                 code(f"/projects {text.strip()}"))
     blocks = [bk.section(summary)]
     if impact:
         blocks.append(bk.section(impact))
-    value = confirm_value(text, actor)
+    value = await confirm_value(services, text, actor)
     dialog = {
         "title": bk.plain("Are you sure?", 100),
-        "text": bk.mrkdwn(bk.clip(f"This runs `/projects {text.strip()}`"
-                                  + (" and cannot be undone." if destructive else "."), 300)),
+        "text": bk.mrkdwn(md("This runs {}{}", code(f"/projects {text.strip()}"),
+                             " and cannot be undone." if destructive else "."), 300),
         "confirm": bk.plain("Yes, do it", 30),
         "deny": bk.plain("Back", 30),
         "style": "danger" if destructive else "primary",
@@ -92,9 +106,8 @@ def typed_confirmation(parsed: ParsedCommand) -> str | None:
     return str(value) if value else None
 
 
-def typed_confirmation_view(text: str, expected: str, actor: Actor, response_url: str) -> dict[str, Any]:
-    metadata = json.dumps({"text": text, "user": actor.user_id, "channel": actor.channel_id,
-                           "team": actor.team_id, "response_url": response_url}, separators=(",", ":"))
+def typed_confirmation_view(text: str, expected: str, confirmation_id: str) -> dict[str, Any]:
+    metadata = json.dumps({"confirmation": confirmation_id}, separators=(",", ":"))
     return {
         "type": "modal",
         "callback_id": TYPED_CALLBACK,
@@ -103,7 +116,7 @@ def typed_confirmation_view(text: str, expected: str, actor: Actor, response_url
         "close": bk.plain("Cancel", 24),
         "private_metadata": metadata[:3000],
         "blocks": [
-            bk.section(f":warning: `/projects {bk.clip(text, 200)}` cannot be undone."),
+            bk.section(md(":warning: {} cannot be undone.", code(f"/projects {bk.clip(text, 200)}"))),
             {"type": "input", "block_id": TYPED_BLOCK, "label": bk.plain(f"Type {bk.clip(expected, 100)} to confirm"),
              "element": {"type": "plain_text_input", "action_id": "value"}},
         ],
@@ -132,48 +145,73 @@ async def proceed(services: Services, parsed: ParsedCommand, text: str, actor: A
 
 def not_yours(requester: str) -> dict[str, Any]:
     return {"response_type": "ephemeral", "replace_original": False,
-            "text": f"Only <@{requester}>, who asked for this, can confirm or cancel it."}
+            "text": bk.fallback(md("Only {}, who asked for this, can confirm or cancel it.", user(requester)))}
 
 
-async def confirm_clicked(services: Services, actor: Actor, raw_value: Any, click_key: str, *, respond: Any,
+async def confirm_clicked(services: Services, actor: Actor, raw_value: Any, *, respond: Any,
                           client: AsyncWebClient, trigger_id: str, response_url: str) -> None:
-    """Confirm pressed: the typed-name modal for the most destructive, else approval or the run (once)."""
-    value = decode_value(raw_value)
-    if value is None:
-        await respond(replace_original=False, text="That button is broken; run the command again.")
+    """Confirm pressed: checked against what was stored when the prompt was made (who asked, what, and that
+    they may still run it); then the typed-name modal for the most destructive, else approval or the run, once."""
+    confirmation = await load_confirmation(services, raw_value)
+    if confirmation is None:
+        await respond(replace_original=False, response_type="ephemeral",
+                      text="That button is not one I can use any more; run the command again.")
         return
-    if value["user"] != actor.user_id:
-        await respond(**not_yours(value["user"]))
+    if confirmation.requester != actor.user_id:
+        await respond(**not_yours(confirmation.requester))
         return
-    parsed = parse_or_usage(services, value["text"])
+    if confirmation.used:
+        await respond(replace_original=False, response_type="ephemeral",
+                      text="This request was already confirmed or cancelled; it runs once.")
+        return
+    if confirmation.expired:
+        await respond(replace_original=False, response_type="ephemeral",
+                      text="This confirmation expired; run the command again.")
+        return
+    text = confirmation.command
+    parsed = parse_or_usage(services, text)
     if isinstance(parsed, UsageError):
-        rendered = await bad_input(services, actor, value["text"], parsed)
+        rendered = await bad_input(services, actor, text, parsed)
         await respond(**response_payload(rendered), replace_original=True)
         return
+    decision = await services.policy.check(actor.user_id, parsed.operation, parsed.target)
+    if not decision.allowed:  # roles can change between the prompt and the click
+        await record_event(services, actor, "confirm.refused", "refused", decision.reason,
+                           params={"text": text[:500]}, surface="button")
+        await respond(replace_original=False, response_type="ephemeral",
+                      text=bk.fallback(md("You may not run {}. {}", code(parsed.operation.command),
+                                          decision.reason)))
+        return
+    url = reply_url(services, response_url)
+    if url:
+        await asyncio.to_thread(services.store.confirmations.remember_reply, confirmation.id, url)
     expected = typed_confirmation(parsed)
     if expected is not None:  # the requester types the name in a modal first
         await client.views_open(trigger_id=trigger_id,
-                                view=typed_confirmation_view(value["text"], expected, actor, response_url))
+                                view=typed_confirmation_view(text, expected, confirmation.id))
         return
-    if not await asyncio.to_thread(services.store.deliveries.first, click_key, CLICK_MEMORY_SECONDS):
+    if not await asyncio.to_thread(services.store.confirmations.use, confirmation.id):
         await respond(replace_original=False, response_type="ephemeral",
                       text="This request was already confirmed; it runs once.")
         return
-    await proceed(services, parsed, value["text"], actor, Responder(respond))
+    await proceed(services, parsed, text, actor, Responder(respond))
 
 
-async def cancel_clicked(services: Services, actor: Actor, raw_value: Any, click_key: str, *, respond: Any) -> None:
-    value = decode_value(raw_value)
-    if value is None:
+async def cancel_clicked(services: Services, actor: Actor, raw_value: Any, *, respond: Any) -> None:
+    confirmation = await load_confirmation(services, raw_value)
+    if confirmation is None:
+        await respond(replace_original=False, response_type="ephemeral",
+                      text="That button is not one I can use any more.")
         return
-    if value["user"] != actor.user_id:
-        await respond(**not_yours(value["user"]))
+    if confirmation.requester != actor.user_id:
+        await respond(**not_yours(confirmation.requester))
         return
-    if not await asyncio.to_thread(services.store.deliveries.first, click_key, CLICK_MEMORY_SECONDS):
-        return
+    if not await asyncio.to_thread(services.store.confirmations.use, confirmation.id):
+        return  # already confirmed or cancelled
     await record_event(services, actor, "confirm.cancel", "refused", "cancelled by the requester",
-                       params={"text": value["text"][:500]}, surface="button")
-    await respond(replace_original=True, text=f"Cancelled by <@{actor.user_id}>: `/projects {value['text']}`")
+                       params={"text": confirmation.command[:500]}, surface="button")
+    await respond(replace_original=True, text=bk.fallback(md("Cancelled by {}: {}", user(actor.user_id),
+                                                              code(f"/projects {confirmation.command}"))))
 
 
 def _typed_value(view: dict[str, Any]) -> str:
@@ -182,29 +220,30 @@ def _typed_value(view: dict[str, Any]) -> str:
     return (typed.get("value") or "").strip() if isinstance(typed, dict) else ""
 
 
-def typed_submitted(services: Services, actor: Actor, view: dict[str, Any]) -> Step:
-    """The typed name submitted: a field error, or close the modal and proceed (once per view)."""
+async def typed_submitted(services: Services, actor: Actor, view: dict[str, Any]) -> Step:
+    """The typed name submitted: a field error, or close the modal and proceed — once per confirmation, however
+    many views submit it."""
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+    except (TypeError, ValueError):
         meta = {}
     meta = meta if isinstance(meta, dict) else {}
-    text = meta.get("text") if isinstance(meta.get("text"), str) else ""
-    parsed = parse_or_usage(services, text)
-    if actor.user_id != meta.get("user") or isinstance(parsed, UsageError):
+    confirmation = await load_confirmation(services, meta.get("confirmation"))
+    parsed = parse_or_usage(services, confirmation.command) if confirmation else None
+    if confirmation is None or confirmation.requester != actor.user_id or not isinstance(parsed, ParsedCommand):
         return Step(ack={"response_action": "errors",
                          "errors": {TYPED_BLOCK: "This confirmation is not yours to submit."}})
     expected = typed_confirmation(parsed) or ""
     if _typed_value(view) != expected:
         return Step(ack={"response_action": "errors",
                          "errors": {TYPED_BLOCK: f"That does not match. Type {expected} exactly, or cancel."}})
-    requester = Actor(user_id=actor.user_id, team_id=str(meta.get("team") or ""),
-                      channel_id=str(meta.get("channel") or ""), surface="modal")
+    requester = Actor(user_id=actor.user_id, team_id=confirmation.team, channel_id=confirmation.channel,
+                      surface="modal")
 
     async def then() -> None:
-        if not await asyncio.to_thread(services.store.deliveries.first, f"typed:{view.get('id', '')}",
-                                       CLICK_MEMORY_SECONDS):
-            return
-        await proceed(services, parsed, text, requester, Responder(response_url=str(meta.get("response_url") or "")))
+        if not await asyncio.to_thread(services.store.confirmations.use, confirmation.id):
+            return  # submitted again (another view, a retry): it already went ahead once
+        await proceed(services, parsed, confirmation.command, requester,
+                      Responder(response_url=reply_url(services, confirmation.response_url)))
 
     return after_ack(then)

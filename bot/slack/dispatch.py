@@ -30,6 +30,7 @@ from bot.slack.runner import (
 )
 from bot.ui import blocks as bk
 from bot.ui.ids import SHARE_BLOCK
+from bot.ui.mrkdwn import defang_blocks, md, unescape, user
 
 log = logging.getLogger("projectops.dispatch")
 
@@ -125,15 +126,17 @@ async def share(services: Services, actor: Actor, message: Any, *, respond: Any,
     """Post the same result in the channel, saying who shared it."""
     message = message if isinstance(message, dict) else {}
     blocks = message.get("blocks") if isinstance(message.get("blocks"), list) else []
-    kept = [b for b in blocks if isinstance(b, dict) and b.get("block_id") != SHARE_BLOCK]
-    shared = [*kept[: bk.MAX_MESSAGE_BLOCKS - 1], bk.context(f"Shared by <@{actor.user_id}>")]
+    kept = [defang_blocks(b) for b in blocks if isinstance(b, dict) and b.get("block_id") != SHARE_BLOCK]
+    shared = [*kept[: bk.MAX_MESSAGE_BLOCKS - 1], bk.context(md("Shared by {}", user(actor.user_id)))]
     text = message.get("text") if isinstance(message.get("text"), str) else ""
     try:
         await services.pacer.turn(actor.channel_id)
-        await client.chat_postMessage(channel=actor.channel_id, text=text or "Shared result", blocks=shared)
+        await client.chat_postMessage(channel=actor.channel_id, text=bk.fallback(unescape(text) or "Shared result"),
+                                      blocks=shared)
     except SlackApiError as exc:
         await respond(replace_original=False, response_type="ephemeral",
-                      text=f"I could not post in this channel ({exc.response.get('error')}); invite me first.")
+                      text=bk.fallback(f"I could not post in this channel ({exc.response.get('error')}); invite me "
+                                       "first."))
 
 
 async def conversation(services: Services, actor: Actor, text: str, say: Any, thread_ts: str | None = None) -> None:
@@ -141,4 +144,4 @@ async def conversation(services: Services, actor: Actor, text: str, say: Any, th
     rendered = await run_text(services, text, actor)
     await services.pacer.turn(actor.channel_id)
     kwargs = {"thread_ts": thread_ts} if thread_ts else {}
-    await say(text=rendered.text, blocks=rendered.blocks, **kwargs)
+    await say(text=bk.fallback(rendered.text), blocks=bk.fit_message(rendered.blocks), **kwargs)

@@ -12,6 +12,7 @@ from bot.slack.runner import read_value
 from bot.store.audit import AuditQuery
 from bot.ui import blocks as bk
 from bot.ui.ids import CREATE_BUTTON
+from bot.ui.mrkdwn import Mrkdwn, channel, code, escape, md, user
 
 MAX_JOB_PROJECTS = 10  # Polaris projects whose unhealthy jobs are read for the dashboard
 MAX_LINES = 15
@@ -51,14 +52,16 @@ async def _approvals(services: Services, user_id: str) -> list[str]:
     for a in await asyncio.to_thread(services.approvals.pending_for, 20):
         target = services.config.target(a.target) if a.target else None
         if a.requester != user_id and await services.policy.can_approve(user_id, target):
-            lines.append(f"• <@{a.requester}> asks `/projects {bk.clip(a.command, 200)}`"
-                         + (f" in <#{a.request_channel}>" if a.request_channel else ""))
+            lines.append(md("• {} asks {}{}", user(a.requester), code(f"/projects {bk.clip(a.command, 200)}"),
+                            md(" in {}", channel(a.request_channel)) if a.request_channel else ""))
     return lines
 
 
 def _listing(title: str, lines: list[str], empty: str) -> list[dict[str, Any]]:
+    """A titled list; each line is escaped unless it is `Mrkdwn`."""
     more = f"\n…and {len(lines) - MAX_LINES} more" if len(lines) > MAX_LINES else ""
-    return [bk.section(f"*{title}*\n" + ("\n".join(lines[:MAX_LINES]) + more if lines else empty)), bk.divider()]
+    body = Mrkdwn("\n").join(lines[:MAX_LINES]) + more if lines else escape(empty)
+    return [bk.section(md("*{}*\n{}", title, body)), bk.divider()]
 
 
 async def home_view(services: Services, user_id: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from bot.operations.executor import execute
 from bot.pacing import ChannelPacer
 from bot.slack.replies import announce_change, render_result
 from bot.ui import blocks as bk
+from bot.ui.mrkdwn import bold, md, user
 
 log = logging.getLogger("projectops.progress")
 
@@ -29,8 +30,9 @@ class LiveMessage:
     async def start(self, text: str) -> bool:
         try:
             await self.pacer.turn(self.channel)
-            response = await self.client.chat_postMessage(channel=self.channel, text=text,
-                                                          blocks=[bk.section(f":hourglass_flowing_sand: {text}")])
+            response = await self.client.chat_postMessage(
+                channel=self.channel, text=bk.fallback(text),
+                blocks=[bk.section(md(":hourglass_flowing_sand: {}", text))])
             self.ts = response.get("ts")
             self.last = text
         except SlackApiError as exc:
@@ -42,7 +44,8 @@ class LiveMessage:
         if self.ts is None or text == self.last:
             return
         self.last = text
-        await self._update(f"{self.title}: {text}", [bk.section(f":hourglass_flowing_sand: *{self.title}*\n{text}")])
+        await self._update(f"{self.title}: {text}", [bk.section(md(":hourglass_flowing_sand: {}\n{}", bold(self.title),
+                                                                      text))])
 
     async def finish(self, rendered: Rendered) -> bool:
         if self.ts is None:
@@ -51,7 +54,7 @@ class LiveMessage:
 
     async def _update(self, text: str, blocks: list[dict[str, Any]]) -> bool:
         try:
-            await self.client.chat_update(channel=self.channel, ts=self.ts, text=bk.clip(text, 3000), blocks=blocks)
+            await self.client.chat_update(channel=self.channel, ts=self.ts, text=bk.fallback(text), blocks=blocks)
             return True
         except SlackApiError as exc:
             log.info("could not update the progress message: %s", exc.response.get("error"))
@@ -75,7 +78,7 @@ async def start_live(services: Services, client: AsyncWebClient, request: OpRequ
     if not (await services.policy.check(actor.user_id, op, target)).allowed:
         return None  # the refusal comes from the choke point, privately
     live = LiveMessage(client, channel, title, services.pacer)
-    if not await live.start(f"{title} (asked by <@{actor.user_id}>)…"):
+    if not await live.start(md("{} (asked by {})…", title, user(actor.user_id))):
         return None
     request.progress = live.progress
     return live

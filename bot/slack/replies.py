@@ -14,6 +14,7 @@ from bot.operations.base import OpResult, Rendered, Risk
 from bot.operations.context import OpContext, Services
 from bot.ui import blocks as bk
 from bot.ui.ids import SHARE_ACTION, SHARE_BLOCK
+from bot.ui.mrkdwn import code, md, user
 
 log = logging.getLogger("projectops.slack")
 
@@ -23,7 +24,7 @@ Respond = Callable[..., Awaitable[Any]]
 def response_payload(rendered: Rendered, response_type: str = "ephemeral") -> dict[str, Any]:
     return {
         "response_type": response_type,
-        "text": bk.clip(rendered.text, 3000),
+        "text": bk.fallback(rendered.text),
         "blocks": bk.fit_message(rendered.blocks),
     }
 
@@ -39,9 +40,15 @@ def render_result(services: Services, result: OpResult) -> Rendered:
     """The operation's own rendering, or its error; a renderer that breaks never hides that the work ran."""
     if result.error is not None:
         return bk.error_message(result.error, result.audit_id)
+    if result.note and result.value is None:  # a change confirmed by re-reading the back end: the note says it all
+        return Rendered(text=result.note, blocks=[bk.section(":white_check_mark: " + result.note)])
     ctx = OpContext(services=services, actor=result.request.actor)
     try:
-        return result.request.operation.render(result.value, ctx)
+        rendered = result.request.operation.render(result.value, ctx)
+        if result.note:
+            rendered = Rendered(text=rendered.text, blocks=[bk.context(":information_source: " + result.note),
+                                                            *rendered.blocks])
+        return rendered
     except Exception:
         log.exception("rendering %s failed (audit #%s)", result.request.operation.name, result.audit_id)
         return Rendered(
@@ -69,11 +76,13 @@ async def announce_change(services: Services, result: OpResult) -> None:
         return
     if actor.channel_id.startswith("D"):  # a DM: only the asker is there, and the answer already says it
         return
-    where = f" on `{result.request.target}`" if result.request.target else ""
-    text = f":information_source: <@{actor.user_id}> did this{where}: {op.summary} (audit #{result.audit_id})."
+    where = md(" on {}", code(result.request.target)) if result.request.target else ""
+    text = md(":information_source: {} did this{}: {} (audit #{}).", user(actor.user_id), where, op.summary,
+              result.audit_id)
     try:
         await services.pacer.turn(actor.channel_id)
-        await services.slack.chat_postMessage(channel=actor.channel_id, text=text, blocks=[bk.context(text)])
+        await services.slack.chat_postMessage(channel=actor.channel_id, text=bk.fallback(text),
+                                              blocks=[bk.context(text)])
     except Exception:  # the change is done and answered; a missing announcement is only logged
         log.warning("could not announce audit #%s in %s", result.audit_id, actor.channel_id)
 
@@ -86,7 +95,7 @@ class Responder:
         self._url = response_url
 
     async def __call__(self, rendered: Rendered, replace: bool = True) -> None:
-        payload = {"text": bk.clip(rendered.text, 3000), "blocks": bk.fit_message(rendered.blocks),
+        payload = {"text": bk.fallback(rendered.text), "blocks": bk.fit_message(rendered.blocks),
                    "replace_original": replace, "response_type": "ephemeral"}
         if self._respond is not None:
             await self._respond(**payload)
@@ -96,7 +105,7 @@ class Responder:
 
 async def deliver(services: Services, client: AsyncWebClient, user: str, channel: str, rendered: Rendered) -> None:
     """An answer for the user only: ephemeral in the channel the request came from, else a DM."""
-    kwargs = {"text": bk.clip(rendered.text, 3000), "blocks": bk.fit_message(rendered.blocks)}
+    kwargs = {"text": bk.fallback(rendered.text), "blocks": bk.fit_message(rendered.blocks)}
     try:
         if channel:
             await client.chat_postEphemeral(channel=channel, user=user, **kwargs)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from bot.store.approvals import Approval, ApprovalStore
 from bot.store.audit import AuditEntry, AuditLog, AuditQuery, VerifyReport
-from bot.store.database import Database, is_database_url, open_database
+from bot.store.confirmations import Confirmation, ConfirmationStore
+from bot.store.database import Database, SqliteDatabase
 from bot.store.deliveries import Deliveries
 from bot.store.digests import DigestStore, Subscription
 from bot.store.errors import StoreError, StoreUnavailable
@@ -22,10 +23,25 @@ from bot.store.pacing import PacingStore
 from bot.store.provisioning import Provisioning, ProvisioningStore
 
 __all__ = [
-    "Approval", "ApprovalStore", "AuditEntry", "AuditLog", "AuditQuery", "Deliveries", "DigestStore", "Lease",
+    "Approval", "ApprovalStore", "AuditEntry", "AuditLog", "AuditQuery", "Confirmation", "ConfirmationStore",
+    "Deliveries", "DigestStore", "Lease",
     "LeaseStore", "PacingStore", "Provisioning", "ProvisioningStore", "Store", "StoreError", "StoreUnavailable",
     "Subscription", "VerifyReport", "is_database_url",
 ]
+
+
+def is_database_url(where: str | Path) -> bool:
+    """True for a PostgreSQL URL (`postgresql://…`, `postgres://…`), False for a file path."""
+    return isinstance(where, str) and where.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
+
+
+def open_database(where: str | Path) -> Database:
+    """A PostgreSQL URL or a SQLite file's path, migrated to the last version."""
+    if is_database_url(where):
+        from bot.store.postgres import PostgresDatabase  # psycopg is loaded only when PostgreSQL is used
+
+        return PostgresDatabase(str(where))
+    return SqliteDatabase(where)
 
 
 class Store:
@@ -35,6 +51,7 @@ class Store:
         self.database = database
         self.audit = AuditLog(database)
         self.approvals = ApprovalStore(database)
+        self.confirmations = ConfirmationStore(database)
         self.deliveries = Deliveries(database)
         self.digests = DigestStore(database)
         self.leases = LeaseStore(database)

@@ -93,6 +93,12 @@ class ApprovalStore:
             f"RETURNING {COLUMNS}", [time.time()])
         return sorted((Approval(**r) for r in rows), key=lambda a: a.created_at)
 
+    def count_pending(self) -> int:
+        """How many requests wait for a decision (the pending-approvals gauge of GET /metrics)."""
+        row = self.database.query_one("SELECT COUNT(*) AS n FROM approvals WHERE status = 'pending' AND expires_at > ?",
+                                      [time.time()])
+        return int(row["n"]) if row else 0
+
     def pending_for(self, limit: int = 20) -> list[Approval]:
         rows = self.database.query(
             f"SELECT {COLUMNS} FROM approvals WHERE status = 'pending' AND expires_at > ? ORDER BY created_at LIMIT ?",

@@ -104,20 +104,20 @@ class AuditLog:
 
     def start(self, entry: AuditEntry) -> int:
         """Write the row for an attempt that is about to run; returns its id."""
-        with self.database.transaction() as session:
-            return self._insert(session, entry)
+        return self._insert(self.database, entry)  # one statement: its own transaction
 
     def start_once(self, entry: AuditEntry, window_seconds: float) -> tuple[int | None, dict[str, Any] | None]:
         """Start the row for an idempotent create, unless the same one is running or done: atomically, everywhere.
 
-        "The same" is the same person, operation, target and params; "running or done" is an earlier row that
+        "The same" is the same operation, target and params, whoever asks and from wherever (two people creating
+        one name at once make one project); "running or done" is an earlier row that
         started within `window_seconds` and is still `started` or `succeeded` (a failed or refused one frees the
         request at once). Returns `(row_id, None)` for the one caller that may go ahead (its row is started),
         `(None, earlier_row)` for everyone else. The claim is a row with a UNIQUE key, taken by an atomic UPSERT
         against the database's clock, so two processes or replicas asking at once cannot both go ahead.
         """
         params = json.dumps(entry.params, sort_keys=True, default=str)
-        key = hashlib.sha256(json.dumps([entry.user, entry.operation, entry.target, params]).encode()).hexdigest()
+        key = hashlib.sha256(json.dumps([entry.operation, entry.target, params]).encode()).hexdigest()
         now = self.database.now
         for _ in range(3):
             with self.database.transaction() as session:
@@ -145,15 +145,13 @@ class AuditLog:
         if outcome not in OUTCOMES[1:]:
             raise ValueError(f"outcome must be one of {OUTCOMES[1:]}")
         with self.database.transaction() as session:
-            changed = session.execute(
+            row = session.query_one(
                 "UPDATE audit SET outcome = ?, error = ?, duration_ms = ?, request_id = ? "
-                "WHERE id = ? AND outcome = 'started'",
+                f"WHERE id = ? AND outcome = 'started' RETURNING {COLUMNS}",
                 [outcome, error, duration_ms, request_id, row_id],
             )
-            if changed != 1:
+            if row is None:
                 raise ValueError(f"audit row {row_id} is not waiting for an outcome")
-            row = session.query_one(f"SELECT {COLUMNS} FROM audit WHERE id = ?", [row_id])
-            assert row is not None
             session.serialize(CHAIN_LOCK)  # one appender at a time, in every process, until this commits
             last = session.query_one("SELECT chain_hash FROM audit_chain ORDER BY seq DESC LIMIT 1")
             digest = row_hash(row)

@@ -195,16 +195,3 @@ class SqliteDatabase(Database):
     def close(self) -> None:
         with self.lock:
             self.conn.close()
-
-
-def is_database_url(where: str | Path) -> bool:
-    return isinstance(where, str) and where.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
-
-
-def open_database(where: str | Path) -> Database:
-    """A PostgreSQL URL (`postgresql://user@host:port/db`) or a SQLite file's path, migrated to the last version."""
-    if is_database_url(where):
-        from bot.store.postgres import PostgresDatabase  # psycopg is loaded only when PostgreSQL is used
-
-        return PostgresDatabase(str(where))
-    return SqliteDatabase(where)

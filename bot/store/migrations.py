@@ -120,6 +120,14 @@ def _9_create_claims(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_seen_deliveries_at ON seen_deliveries (at)")
 
 
+def _10_confirmations(db: sqlite_utils.Database) -> None:
+    """What a Confirm button or typed-name form stands for, kept here under an opaque id (bot/store/confirmations.py):
+    buttons and form metadata carry only the id, never the command, the requester or where to reply."""
+    db.execute("CREATE TABLE IF NOT EXISTS confirmations (id TEXT PRIMARY KEY, command TEXT NOT NULL, "
+               "requester TEXT NOT NULL, team TEXT, channel TEXT, surface TEXT, response_url TEXT, "
+               "created_at REAL NOT NULL, expires_at REAL NOT NULL, used_at REAL)")
+
+
 # -- PostgreSQL: the same tables. Text columns stay text (audit times are the app's ISO strings, hashed as they
 # are stored); REAL is double precision; integer keys are 64-bit identities.
 
@@ -195,6 +203,12 @@ CREATE TABLE create_claims (key TEXT PRIMARY KEY, audit_id BIGINT, expires_at DO
 CREATE INDEX idx_seen_deliveries_at ON seen_deliveries (at);
 """
 
+_PG_10_CONFIRMATIONS = """
+CREATE TABLE confirmations (id TEXT PRIMARY KEY, command TEXT NOT NULL, requester TEXT NOT NULL, team TEXT,
+    channel TEXT, surface TEXT, response_url TEXT, created_at DOUBLE PRECISION NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL, used_at DOUBLE PRECISION);
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration("audit", _1_audit, _PG_1_AUDIT),
     Migration("seen_deliveries", _2_seen_deliveries, _PG_2_SEEN_DELIVERIES),
@@ -205,4 +219,5 @@ MIGRATIONS: list[Migration] = [
     Migration("provisioning", _7_provisioning, _PG_7_PROVISIONING),
     Migration("leases", _8_leases, _PG_8_LEASES),
     Migration("create_claims", _9_create_claims, _PG_9_CREATE_CLAIMS),
+    Migration("confirmations", _10_confirmations, _PG_10_CONFIRMATIONS),
 ]

@@ -32,6 +32,12 @@ CONNECT_TIMEOUT = 5
 POOL_TIMEOUT = 5.0
 #: A readiness probe answers faster than that.
 PING_TIMEOUT = 2.0
+#: While the database is known to be down, calls fail this fast instead of each holding a thread for
+#: POOL_TIMEOUT; the first connection the pool gets back ends that.
+DOWN_TIMEOUT = 0.5
+#: The pool retries a lost connection with a growing delay for this long, then afresh on the next demand:
+#: a database back from an outage is in use again within a few seconds.
+RECONNECT_TIMEOUT = 10.0
 POOL_MIN, POOL_MAX = 1, 10
 
 Connection = psycopg.Connection[Row]
@@ -69,6 +75,14 @@ def _first_line(exc: BaseException) -> str:
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
+def _unreachable(exc: psycopg.OperationalError) -> bool:
+    """The server cannot be reached or used at all (vs a statement it refused: a deadlock, a timeout)."""
+    state = exc.sqlstate or ""
+    # no SQLSTATE: the client side (refused, reset, timed out); 08: connection; 28: credentials;
+    # 3D000: no such database; 53: out of connections or memory; 57P0x: shutting down or starting up
+    return not state or state[:2] in ("08", "28", "53") or state == "3D000" or state.startswith("57P0")
+
+
 class _PgSession(Session):
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -99,6 +113,7 @@ class PostgresDatabase(Database):
         self.url = f"{scheme.split('+', 1)[0]}{sep}{rest}"  # postgresql+psycopg://… as SQLAlchemy spells it
         self.path = describe(self.url)
         self._local = threading.local()
+        self._down = False
         try:
             given = conninfo_to_dict(self.url)
         except psycopg.Error as exc:
@@ -117,7 +132,7 @@ class PostgresDatabase(Database):
         self.pool: ConnectionPool[Connection] = ConnectionPool(
             self.url, kwargs=self._kwargs, min_size=POOL_MIN, max_size=POOL_MAX, timeout=POOL_TIMEOUT,
             check=ConnectionPool.check_connection,  # a connection broken by a restart is replaced, not used
-            name="projectops", open=False,
+            reconnect_timeout=RECONNECT_TIMEOUT, name="projectops", open=False,
         )
         self.pool.open()
 
@@ -128,7 +143,7 @@ class PostgresDatabase(Database):
             return StoreUnavailable(
                 f"no connection to the database {self.path} within {POOL_TIMEOUT:.0f} s: check that PostgreSQL is "
                 "running and reachable from here (PROJECTOPS_DATABASE_URL), then try again")
-        if isinstance(exc, psycopg.OperationalError):
+        if isinstance(exc, psycopg.OperationalError) and _unreachable(exc):
             return StoreUnavailable(
                 f"the database {self.path} is unreachable ({_first_line(exc)}): check that PostgreSQL is running "
                 "and that PROJECTOPS_DATABASE_URL names the right host, port, user and password")
@@ -136,11 +151,15 @@ class PostgresDatabase(Database):
 
     @contextmanager
     def _connection(self, timeout: float | None = None) -> Iterator[Connection]:
+        wait = min(timeout or POOL_TIMEOUT, DOWN_TIMEOUT) if self._down else (timeout or POOL_TIMEOUT)
         try:
-            with self.pool.connection(timeout=timeout) as conn:
+            with self.pool.connection(timeout=wait) as conn:
+                self._down = False
                 yield conn
         except psycopg.Error as exc:  # PoolTimeout and PoolClosed are psycopg errors too
-            raise self._error(exc) from exc
+            error = self._error(exc)
+            self._down = isinstance(error, StoreUnavailable)
+            raise error from exc
 
     # ------------------------------------------------------------ statements
 

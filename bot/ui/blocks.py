@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import OpError, UsageError
+from bot.ui.mrkdwn import Mrkdwn, code, escape, md, text_of, unescape
+from bot.ui.mrkdwn import clip as clip
+
+__all__ = ["Mrkdwn", "clip", "escape", "md"]  # re-exported: `bk.escape`, `bk.md`, `bk.Mrkdwn`, `bk.clip`
 
 
 @dataclass
@@ -25,22 +29,24 @@ BUTTON_TEXT_MAX = 75
 CONTEXT_MAX_ELEMENTS = 10
 
 
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def escape(text: str) -> str:
-    """Text from elsewhere (a back end's error, a user's input) shown in mrkdwn: no mentions, links or markup
-    sneak in (Slack's three escapes)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+# Every mrkdwn text object below is made by `mrkdwn()`: a plain `str` is escaped there (Slack's three escapes), only
+# `Mrkdwn` (projectops' own templates, `md(...)`) keeps its markup. See `bot.ui.mrkdwn`.
 
 
 def mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": clip(text, limit) or " "}
+    return {"type": "mrkdwn", "text": str(text_of(text, limit)) or " "}
 
 
 def plain(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, Any]:
-    return {"type": "plain_text", "text": clip(text, limit) or " ", "emoji": True}
+    """plain_text: Slack shows it as it is (no mentions), so it is only clipped; `Mrkdwn` shows unescaped."""
+    shown = unescape(text) if isinstance(text, Mrkdwn) else str(text)
+    return {"type": "plain_text", "text": clip(shown, limit) or " ", "emoji": True}
+
+
+def fallback(text: str, limit: int = 3000) -> Mrkdwn:
+    """A message's `text` (its notification and fallback), which Slack parses like mrkdwn: escaped unless `Mrkdwn`
+    (so giving it twice escapes once)."""
+    return text_of(text, limit)
 
 
 def header(text: str) -> dict[str, Any]:
@@ -104,44 +110,47 @@ def error_message(error: OpError, audit_id: int | None = None) -> Rendered:
     icon = {"usage": ":grey_question:", "refused": ":no_entry:", "backend": ":warning:"}.get(
         error.kind, ":x:"
     )
-    lines = [f"{icon} {error.message}"]
+    lines = [md("{} {}", icon, error.message)]
     if error.hint:
-        lines.append(error.hint)
-    blocks = [section("\n".join(lines))]
+        lines.append(escape(error.hint))
+    blocks = [section(Mrkdwn("\n").join(lines))]
     if isinstance(error, UsageError) and error.usage:
-        blocks.append(section(f"Usage: `{error.usage}`"))
+        blocks.append(section(md("Usage: {}", code(error.usage))))
     notes = []
     request_id = getattr(error, "request_id", "")
     if request_id:
-        notes.append(f"request id `{request_id}`")
+        notes.append(md("request id {}", code(request_id)))
     if audit_id:
-        notes.append(f"audit #{audit_id}")
+        notes.append(md("audit #{}", audit_id))
     if notes:
-        blocks.append(context(" · ".join(notes)))
+        blocks.append(context(Mrkdwn(" · ").join(notes)))
     return Rendered(text=error.message, blocks=blocks)
 
 
-def table_lines(rows: list[list[str]]) -> str:
-    """Monospace table for short listings."""
+def table_lines(rows: list[list[str]]) -> Mrkdwn:
+    """Monospace table for short listings (cells are outside text: aligned as typed, then escaped)."""
     if not rows:
-        return ""
+        return Mrkdwn("")
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
-    return "```" + "\n".join(lines) + "```"
+    return Mrkdwn("```") + "\n".join(lines).replace("```", "\u02cb" * 3) + Mrkdwn("```")
 
 
 def line_sections(lines: list[str], limit: int = SECTION_TEXT_MAX - 100) -> list[dict[str, Any]]:
-    """Pack lines into as few section blocks as Slack's text limit allows."""
-    chunks, current = [], ""
-    for line in lines:
-        line = clip(line, limit)
-        if current and len(current) + len(line) + 1 > limit:
+    """Pack lines into as few section blocks as Slack's text limit allows (each line escaped unless `Mrkdwn`)."""
+    chunks: list[list[Mrkdwn]] = []
+    current: list[Mrkdwn] = []
+    size = 0
+    for raw in lines:
+        line = text_of(raw, limit)
+        if current and size + len(line) + 1 > limit:
             chunks.append(current)
-            current = ""
-        current += line + "\n"
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
     if current:
         chunks.append(current)
-    return [section(c.rstrip("\n")) for c in chunks]
+    return [section(Mrkdwn("\n").join(chunk)) for chunk in chunks]
 
 
 def listing(title: str, rows: list[dict[str, Any]], footer: str, *, filtered: str = "",

@@ -103,3 +103,60 @@ def test_socket_mode_answers_help(slack: SlackEmulator, tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_a_taken_port_is_one_line_and_a_non_zero_exit(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "PROJECTOPS_DB": str(tmp_path / "d.db"),
+               "PROJECTOPS_DEMO_DIR": str(tmp_path / "demo")}
+        for args in (["run", "--http", "--port", port],  # the default host, 0.0.0.0, overlaps 127.0.0.1
+                     ["run", "--http", "--port", port, "--host", "127.0.0.1"],
+                     ["emulate", "--port", port],
+                     ["demo", "--port", port]):
+            result = run_cli(*args, env=env)
+            assert result.returncode != 0, (args, result.stdout)
+            assert result.stderr.strip() == f"projectops: port {port} is in use: pass --port or stop what is using it"
+            assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_run_log_format_json_writes_one_object_a_line(slack: SlackEmulator, tmp_path: Path) -> None:
+    import json
+    from urllib.parse import parse_qs
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROJECTOPS_"))}
+    env.update(SLACK_BOT_TOKEN="xoxb-json-log-test-token", SLACK_SIGNING_SECRET="json-log-secret",
+               SLACK_API_URL=slack.api_url, PROJECTOPS_DB=str(tmp_path / "json.db"), PROJECTOPS_LOG_FORMAT="json")
+    process = subprocess.Popen([*PROJECTOPS, "run", "--http", "--port", str(port), "--host", "127.0.0.1",
+                                "--log-level", "debug"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None, "projectops did not start"
+            time.sleep(0.1)
+        builder = SlackRequestBuilder("json-log-secret", response_url_base=slack.response_url_base)
+        signed = builder.slash_command("help")
+        trigger_id = parse_qs(signed.body if isinstance(signed.body, str) else signed.body.decode())["trigger_id"][0]
+        assert httpx.post(f"{url}/slack/events", content=signed.body, headers=signed.headers).status_code == 200
+        rid = builder.last_response_url_id
+        slack.wait_for_sync("response_url", lambda c: c.path == f"/response_url/{rid}", 10)
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=10)
+    lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]  # every line is a JSON object
+    assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    assert any(line["message"].startswith("projectops: HTTP on") for line in lines)
+    assert any(line.get("slack_request_id") == trigger_id for line in lines)  # Bolt's own debug lines, at least
+    assert "xoxb-json-log-test-token" not in stderr and "json-log-secret" not in stderr

@@ -321,7 +321,8 @@ class ProjectResources:
     async def test_connection(self, project_id: str, name: str) -> ConnectionTest:
         """Ask Polaris to test the connection; a failed test is a result (with Polaris' reason), not an error."""
         try:
-            await self.http.request("POST", f"{self._p(project_id)}/connections/{quote_segment(name)}/test")
+            await self.http.request("POST", f"{self._p(project_id)}/connections/{quote_segment(name)}/test",
+                                    changes=False)
         except NotFoundError:
             await self.get_connection(project_id, name)  # raises the friendly not-found
             raise

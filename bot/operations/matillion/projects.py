@@ -21,6 +21,7 @@ from bot.errors import BackendError, Reason, UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.matillion.common import KIND, MatillionParams, client_of, line_sections, target_name
+from bot.operations.outcome import exists, gone
 from bot.operations.registry import register
 from bot.operations.suggest import command_word
 from bot.store.provisioning import Provisioning
@@ -206,9 +207,15 @@ def render_create(c: Created, ctx: OpContext) -> Rendered:
     ])
 
 
+async def read_named(ctx: OpContext, params: Any) -> MatillionProject:
+    """The project the request names (the new name for a create), as Matillion has it now."""
+    name = params.name if isinstance(params, ProjectCreateParams) else params.project
+    return await (await client_of(ctx)).find_project(name)
+
+
 register(Operation(
     name="project.create", summary="create an empty Matillion project (Snowflake or Redshift)",
-    idempotent=True, form="create",
+    idempotent=True, form="create", verify=exists(read_named),
     params=ProjectCreateParams, risk=Risk.WRITE, run=run_create, render=render_create, kind=KIND,
     positional=("name", "warehouse"),
     usage_text="/projects create <target> <name> <snowflake|redshift> [--description <text>] "
@@ -246,7 +253,7 @@ def render_delete(c: Created, ctx: OpContext) -> Rendered:
 
 register(Operation(
     name="project.delete", summary="delete a Matillion project with its environments", params=ProjectParams,
-    typed_confirmation=True,
+    typed_confirmation=True, verify=gone(read_named),
     risk=Risk.DESTRUCTIVE, run=run_delete, render=render_delete, kind=KIND, preview=preview_delete,
     examples=("/projects delete matillion old-sandbox",),
 ))

@@ -38,6 +38,7 @@ from bot.operations.rules import rule_error
 from bot.redact import is_secret_key, register_secret, scrub
 from bot.store.provisioning import Provisioning, ProvisioningStore
 from bot.ui import blocks as bk
+from bot.ui.mrkdwn import Mrkdwn, bold, code, md, user
 
 log = logging.getLogger("projectops.matillion")
 
@@ -401,8 +402,9 @@ async def _run_steps(ctx: OpContext, store: ProvisioningStore, s: StepContext, o
         except asyncio.CancelledError:
             store.step_failed(record, step, "stopped: it took too long")
             raise
-        except Exception as exc:
-            await asyncio.to_thread(store.step_failed, record, step, f"unexpected error ({type(exc).__name__})")
+        except Exception:
+            log.exception("provisioning step %s failed unexpectedly", step)
+            await asyncio.to_thread(store.step_failed, record, step, "an unexpected error (details in the app log)")
             raise
         await asyncio.to_thread(store.step_done, record, step, details)
         outcome.ran.append(step)
@@ -503,8 +505,8 @@ def render_status(result: StatusResult, ctx: OpContext) -> Rendered:
         return Rendered(text=text, blocks=[bk.section(text)])
     if result.single:
         rec = result.records[0]
-        lines = [f"{STATUS_MARK.get(rec.status, '')} *Provisioning `{rec.id}`* of *{rec.plan.get('name')}* — "
-                 f"{rec.status} (attempt {rec.attempts}, by <@{rec.requested_by}>)"]
+        lines = [md("{} *Provisioning {}* of {} — {} (attempt {}, by {})", STATUS_MARK.get(rec.status, ""),
+                    code(rec.id), bold(rec.plan.get("name")), rec.status, rec.attempts, user(rec.requested_by))]
         for step in plan_steps(rec.plan):
             if rec.done(step):
                 lines.append(f":white_check_mark: {describe_step(rec, step)}")
@@ -512,7 +514,7 @@ def render_status(result: StatusResult, ctx: OpContext) -> Rendered:
                 lines.append(f":x: {step}: {bk.clip(rec.error, 500)}")
             else:
                 lines.append(f":white_circle: {step}: not done")
-        return Rendered(text=f"Provisioning {rec.id}: {rec.status}", blocks=[bk.section("\n".join(lines))])
+        return Rendered(text=f"Provisioning {rec.id}: {rec.status}", blocks=[bk.section(Mrkdwn("\n").join(lines))])
     lines = []
     for rec in result.records:
         where = f" at {rec.failed_step}" if rec.status == "failed" else ""

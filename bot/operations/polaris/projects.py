@@ -8,10 +8,12 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from bot.backends.http import remaining_seconds
 from bot.backends.polaris.models import SETTLES_INTO, Job, Project, Table
 from bot.errors import BackendError, Reason, UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
+from bot.operations.outcome import exists, gone, holds
 from bot.operations.polaris import render as r
 from bot.operations.polaris.common import (
     KIND,
@@ -169,15 +171,29 @@ class ProjectChange:
 
 
 async def follow(ctx: OpContext, project: Project, expected: str, action: str) -> ProjectChange:
-    """Follow the project until it reaches `expected` (bounded by the client's follow time) and report."""
+    """Follow the project until it reaches `expected` (bounded by the client's follow time, and by what is left of
+    the command's time) and report. Polaris has accepted the change by now: a poll that fails ends the following,
+    never the change."""
     client = await client_of(ctx)
     loop = asyncio.get_running_loop()
     started = loop.time()
+    last = project
 
     async def on_change(seen: Project) -> None:
+        nonlocal last
+        last = seen
         await report_progress(ctx, f"{seen.name}: {r.state_text(seen.state)}")
 
-    final = await client.wait_for_state(project.uid, until={expected}, on_change=on_change, initial=project)
+    left = remaining_seconds()
+    timeout = None if left is None else max(0.0, min(client.follow_seconds, left - min(1.0, left / 4)))
+    try:
+        final = await client.wait_for_state(project.uid, until={expected}, on_change=on_change, initial=project,
+                                            timeout=timeout)
+    except BackendError as exc:
+        note = (f"Polaris accepted the request, but following *{last.name}* failed ({exc.message.rstrip('.')}); "
+                f"it was {r.state_text(last.state)}. `/projects show {target_name(ctx)} {command_word(last.name)}` "
+                f"shows when it is {expected}.")
+        return ProjectChange(target_name(ctx), action, last, expected, seconds=loop.time() - started, note=note)
     return ProjectChange(target_name(ctx), action, final, expected, seconds=loop.time() - started)
 
 
@@ -230,9 +246,14 @@ async def run_create(ctx: OpContext, params: ProjectCreateParams) -> ProjectChan
     return await follow(ctx, project, "running", "created")
 
 
+async def read_named(ctx: OpContext, params: Any) -> Project:
+    """The project the request names (by name for a create), as Polaris has it now."""
+    return (await project_of(ctx, params.name if isinstance(params, ProjectCreateParams) else params.project))[1]
+
+
 register(Operation(
     name="project.create", summary="create a Polaris project (plan, region) and wait until it runs",
-    idempotent=True, live=True, form="create",
+    idempotent=True, live=True, form="create", verify=exists(read_named),
     params=ProjectCreateParams, risk=Risk.WRITE, run=run_create, render=render_change, kind=KIND,
     examples=("/projects create polaris web-analytics --plan starter --region eu-west-1",),
 ))
@@ -264,8 +285,20 @@ async def run_update(ctx: OpContext, params: ProjectUpdateParams) -> ProjectChan
     return await follow(ctx, updated, expected, "updated")
 
 
+def _updated(project: Project, params: ProjectUpdateParams) -> tuple[bool, str]:
+    spec = project.spec
+    wanted = {"plan": (params.plan, spec.plan), "deletion protection": (params.deletion_protection,
+                                                                         spec.deletion_protection),
+              "stop protection": (params.stop_protection, spec.stop_protection)}
+    differs = [name for name, (want, have) in wanted.items() if want is not None and want != have]
+    if differs:
+        return False, "still has its old " + " and ".join(differs)
+    return True, "shows the new values"
+
+
 register(Operation(
     name="project.update", summary="change a Polaris project's plan or protection flags",
+    verify=holds(read_named, _updated),
     params=ProjectUpdateParams, risk=Risk.WRITE, run=run_update, render=render_change, kind=KIND,
     examples=("/projects update polaris clickstream --plan a.02",
               "/projects update polaris analytics-prod --no-deletion-protection"),
@@ -347,6 +380,18 @@ def _state_op(desired: str, action: str) -> Any:
     return run
 
 
+def _heading_to(desired: str) -> Any:
+    """Whether a project asked to become `desired` shows it: in that state, on its way there, or wanting it."""
+
+    def check(project: Project, params: Any) -> tuple[bool, str]:
+        state = project.state
+        if state == desired or SETTLES_INTO.get(state) == desired or project.spec.desired_state == desired:
+            return True, f"is {r.state_text(state)}"
+        return False, f"is still {r.state_text(state)}"
+
+    return check
+
+
 for _verb, _desired, _action, _risk, _summary in (
     ("pause", "paused", "paused", Risk.DESTRUCTIVE, "pause a Polaris project (storage kept, queries stop)"),
     ("stop", "stopped", "stopped", Risk.DESTRUCTIVE, "stop a Polaris project (its storage volume is removed)"),
@@ -354,6 +399,7 @@ for _verb, _desired, _action, _risk, _summary in (
 ):
     register(Operation(
         name=f"project.{_verb}", summary=_summary, params=ProjectParams, risk=_risk,
+        verify=holds(read_named, _heading_to(_desired), action=_verb),
         run=_state_op(_desired, _action), render=render_change, kind=KIND,
         preview=_preview(_verb) if _risk is Risk.DESTRUCTIVE else None, live=True,
         examples=(f"/projects {_verb} polaris marketing-sandbox",),
@@ -374,5 +420,6 @@ register(Operation(
     name="project.delete", summary="delete a Polaris project with all its tables, jobs and connections",
     typed_confirmation=True,
     params=ProjectParams, risk=Risk.DESTRUCTIVE, run=run_delete, render=render_change, kind=KIND,
+    verify=gone(read_named, going=lambda p: p.state in ("deleting", "deleted")),
     preview=_preview("delete"), examples=("/projects delete polaris marketing-sandbox",),
 ))
