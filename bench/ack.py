@@ -1,10 +1,21 @@
 """Time-to-ack of `/projects` while every back end takes 2 s to answer, next to a bare Bolt app.
 
-    .venv/bin/python -m bench.ack [--requests 200] [--concurrency 20] [--latency-ms 2000]
+    .venv/bin/python -m bench.ack [--requests 200] [--concurrency 20] [--latency-ms 2000] [--rounds 3]
+                                  [--with-digest] [--in-process]
 
-Both apps run in HTTP mode on 127.0.0.1 behind uvicorn and receive the same signed slash commands.
-projectops answers `/projects targets`, which pings every emulated back end (each slowed to
-`--latency-ms`); the bare app only acks. The figure that matters is the ratio of the two.
+Both apps run in HTTP mode on 127.0.0.1 behind uvicorn, each in a process of its own as deployed (the back-end
+emulators in another, the load generator and the Slack emulator here: bench/harness.py), and receive the same
+signed slash commands. projectops answers `/projects targets`, which pings every emulated back end (each slowed
+to `--latency-ms`); the bare app only acks. Rounds alternate the two apps; the figures are the medians of the
+rounds' p50 and p99, and what matters is the ratio of the two apps.
+
+`--with-digest` keeps projectops' scheduler busy while its commands are measured: a full digest of every target
+(job health and storage, with its chart) again and again (`/projects digest now 1`, asked anew as soon as the last
+one is posted) and an alert check every second (`digests.alert_check_minutes: 0.02`).
+
+`--in-process` is the earlier arrangement: both apps, the emulators and the load generator as threads of this one
+process, where they share one interpreter lock (the ratio then also counts the emulators' and the load
+generator's CPU).
 """
 
 from __future__ import annotations
@@ -13,69 +24,94 @@ import argparse
 import asyncio
 import statistics
 import tempfile
+import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
-from starlette.applications import Starlette
-from starlette.routing import Route
 
-from bot.app import build, http_app
-from bot.settings import Env, load_config
-from sandbox.backends.server import create_emulators_app, demo_config, emulator_apps
-from sandbox.serving import serve_in_thread
+from bench.harness import (
+    SECRET,
+    Figures,
+    bare_bolt,
+    bare_bolt_app,
+    emulators,
+    measure,
+    percentile,
+    replicas,
+)
 from sandbox.slack import SlackEmulator, SlackRequestBuilder
 
-SECRET = "bench-signing-secret"
+__all__ = ["SECRET", "bare_bolt_app", "percentile"]  # bench.scale and older scripts import them from here
+
+DIGEST_CHANNEL = "C0DIGEST"
 
 
-def bare_bolt_app(api_url: str) -> Starlette:
-    app = AsyncApp(client=AsyncWebClient(token="xoxb-bench", base_url=api_url), signing_secret=SECRET)
+def keep_digesting(url: str, slack: SlackEmulator, stop: threading.Event) -> dict[str, int]:
+    """Ask `/projects digest now 1` again each time the last one is answered, until `stop`; counts what ran."""
+    builder = SlackRequestBuilder(SECRET, response_url_base=slack.response_url_base)
+    done = {"digests": 0}
 
-    @app.command("/projects")
-    async def only_ack(ack) -> None:
-        await ack()
+    def loop() -> None:
+        with httpx.Client(timeout=30) as http:
+            while not stop.is_set():
+                signed = builder.slash_command("digest now 1", user_id="U0ADMIN")
+                rid = builder.last_response_url_id or ""
+                http.post(url + "/slack/events", content=signed.body, headers=signed.headers)
+                while not slack.response_posts(rid) and not stop.is_set():
+                    time.sleep(0.05)
+                done["digests"] += 1
 
-    handler = AsyncSlackRequestHandler(app)
-
-    async def events(request):
-        return await handler.handle(request)
-
-    return Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
-
-
-async def fire(url: str, builder: SlackRequestBuilder, text: str, total: int, concurrency: int) -> list[float]:
-    timings: list[float] = []
-    gate = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient(timeout=30) as http:
-
-        async def one() -> None:
-            signed = builder.slash_command(text, user_id="U0ADMIN")
-            async with gate:
-                started = time.perf_counter()
-                response = await http.post(url, content=signed.body, headers=signed.headers)
-                timings.append((time.perf_counter() - started) * 1000)
-                assert response.status_code == 200, response.text
-
-        await asyncio.gather(*(one() for _ in range(total)))
-    return timings
+    threading.Thread(target=loop, name="digests", daemon=True).start()
+    return done
 
 
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+def in_processes(args: argparse.Namespace) -> tuple[dict[str, list[Figures]], dict[str, Any]]:
+    slack = SlackEmulator()
+    slack_server = slack.serve()
+    slack.strict = False
+    workdir = Path(tempfile.mkdtemp(prefix="bench-ack-"))
+    results: dict[str, list[Figures]] = {"bare Bolt": [], "projectops": []}
+    extra: dict[str, Any] = {}
+    try:
+        with emulators(workdir, args.latency_ms) as (_, config):
+            if args.with_digest:
+                data = yaml.safe_load(config.read_text())
+                data["digests"] = {"alert_check_minutes": 0.02, "tick_seconds": 1}
+                config.write_text(yaml.safe_dump(data))
+            with bare_bolt(slack, workdir) as bare, replicas(1, slack, config, workdir,
+                                                            sqlite=workdir / "bench.db") as ours:
+                stop = threading.Event()
+                if args.with_digest:
+                    builder = SlackRequestBuilder(SECRET, response_url_base=slack.response_url_base)
+                    signed = builder.slash_command(f"digest add all <#{DIGEST_CHANNEL}|digests> daily 09:00")
+                    httpx.post(ours[0] + "/slack/events", content=signed.body, headers=signed.headers)
+                    deadline = time.monotonic() + 30
+                    while not slack.response_posts(builder.last_response_url_id or ""):
+                        assert time.monotonic() < deadline, "the digest subscription was not answered"
+                        time.sleep(0.05)
+                    extra = keep_digesting(ours[0], slack, stop)
+                    time.sleep(2)  # a digest and an alert check are under way
+                load = (args.requests, args.concurrency)
+                for _ in range(args.rounds):
+                    results["bare Bolt"].append(measure(bare, slack, "help", *load, answers=False))
+                    results["projectops"].append(measure(ours, slack, "targets", *load, answers=False))
+                stop.set()
+                extra["posted"] = len(slack.messages(DIGEST_CHANNEL))
+                time.sleep(args.latency_ms / 1000 + 1)  # let the commands' work finish before stopping
+    finally:
+        slack_server.stop()
+    return results, extra
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--latency-ms", type=int, default=2000)
-    args = parser.parse_args()
+def in_one_process(args: argparse.Namespace) -> tuple[dict[str, list[Figures]], dict[str, Any]]:
+    from bot.app import build, http_app
+    from bot.settings import Env, load_config
+    from sandbox.backends.server import create_emulators_app, demo_config, emulator_apps
+    from sandbox.serving import serve_in_thread
 
     slack = SlackEmulator()
     slack_server = slack.serve()
@@ -92,22 +128,65 @@ def main() -> None:
     project = build(env, load_config(config_path, environ={}))
     ours = serve_in_thread(http_app(project))
     bare = serve_in_thread(bare_bolt_app(slack.api_url))
-    builder = SlackRequestBuilder(SECRET, response_url_base=slack.response_url_base)
+    stop = threading.Event()
+    extra: dict[str, Any] = {}
+    if args.with_digest:  # on the scheduler's own loop, as the app runs it
+        scheduler = project.services.scheduler
+        now = datetime.now(UTC)
+        sub = project.services.store.digests.add("all", DIGEST_CHANNEL, "daily 09:00", "UTC", [], "U0ADMIN",
+                                                 now + timedelta(days=1), now)
+        extra["digests"] = 0
 
-    results = {}
-    for name, url, text in (("bare Bolt", bare.url, "help"), ("projectops", ours.url, "targets")):
-        asyncio.run(fire(url + "/slack/events", builder, text, 10, 5))  # warm up
-        timings = asyncio.run(fire(url + "/slack/events", builder, text, args.requests, args.concurrency))
-        results[name] = (statistics.median(timings), percentile(timings, 99))
-    print(f"time to ack, {args.requests} signed /projects commands, {args.concurrency} at a time, "
-          f"back ends answering after {args.latency_ms} ms")
-    for name, (p50, p99) in results.items():
-        print(f"  {name:<11} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms")
-    (b50, b99), (o50, o99) = results["bare Bolt"], results["projectops"]
-    print(f"  ratio       p50 {o50 / b50:7.2f}x     p99 {o99 / b99:7.2f}x")
+        async def keep() -> None:
+            while not stop.is_set():
+                await scheduler.run_subscription(sub)
+                await scheduler.check_alerts()
+                extra["digests"] += 1
+
+        running = asyncio.run_coroutine_threadsafe(keep(), scheduler.loop)
+        time.sleep(1)
+    results: dict[str, list[Figures]] = {"bare Bolt": [], "projectops": []}
+    load = (args.requests, args.concurrency)
+    for _ in range(args.rounds):
+        results["bare Bolt"].append(measure([bare.url], slack, "help", *load, answers=False))
+        results["projectops"].append(measure([ours.url], slack, "targets", *load, answers=False))
+    stop.set()
+    if args.with_digest:
+        running.cancel()
+        extra["posted"] = len(slack.messages(DIGEST_CHANNEL))
     time.sleep(args.latency_ms / 1000 + 1)  # let the background work finish before shutting down
     for server in (ours, bare, backends, slack_server):
         server.stop()
+    return results, extra
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--latency-ms", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--with-digest", action="store_true",
+                        help="keep a digest of every target and an alert check running meanwhile")
+    parser.add_argument("--in-process", action="store_true",
+                        help="both apps, the emulators and the load generator in this one process")
+    args = parser.parse_args()
+
+    results, extra = (in_one_process if args.in_process else in_processes)(args)
+    where = "as threads of one process" if args.in_process else "each app in its own process"
+    print(f"time to ack, {args.requests} signed /projects commands, {args.concurrency} at a time, back ends "
+          f"answering after {args.latency_ms} ms, {where}; median of {args.rounds} alternating rounds"
+          + (f"; a digest of every target and an alert check running meanwhile ({extra.get('posted', 0)} digests "
+             "posted)" if args.with_digest else ""))
+    medians = {}
+    for name, rounds in results.items():
+        p50 = statistics.median(f.p50 for f in rounds)
+        p99 = statistics.median(f.p99 for f in rounds)
+        medians[name] = (p50, p99)
+        spread = ", ".join(f"{f.p99:.0f}" for f in rounds)
+        print(f"  {name:<11} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   (p99 of each round: {spread} ms)")
+    (b50, b99), (o50, o99) = medians["bare Bolt"], medians["projectops"]
+    print(f"  ratio       p50 {o50 / b50:7.2f}x     p99 {o99 / b99:7.2f}x")
 
 
 if __name__ == "__main__":

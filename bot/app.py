@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -31,12 +33,15 @@ from bot.operations.registry import Registry
 from bot.pacing import ChannelPacer
 from bot.policy import Policy
 from bot.redact import register_secret
-from bot.scheduler import start_scheduler
+from bot.scheduler import DigestScheduler
 from bot.settings import AppConfig, Env
 from bot.slack.approvals import sweep_forever
 from bot.slack.assistant import Assistant
+from bot.slack.broken import error_handler
 from bot.slack.edge import malformed
+from bot.slack.inflight import InFlight
 from bot.slack.middleware import middleware_for
+from bot.slack.sessions import SESSIONS, PooledWebClient, pooled_respond
 from bot.store import Store, StoreError
 from handlers import register_listeners
 
@@ -50,10 +55,17 @@ class StartupError(Exception):
     """A problem that stops start-up; its text is the one line printed before exit 2."""
 
 
+#: How long a stopping app waits for Slack work in flight (an approved delete, an answer being written) before it
+#: cuts it off. Kubernetes gives a pod 30 s between SIGTERM and SIGKILL by default; the rest of the stop fits in.
+SHUTDOWN_GRACE_SECONDS = 20.0
+
+
 @dataclass
 class ProjectOps:
     bolt: AsyncApp
     services: Services
+    env: Env | None = None
+    inflight: InFlight = field(default_factory=InFlight)
 
 
 def slack_client(env: Env) -> AsyncWebClient:
@@ -62,7 +74,7 @@ def slack_client(env: Env) -> AsyncWebClient:
     kwargs = {}
     if env.slack_api_url:
         kwargs["base_url"] = env.slack_api_url.rstrip("/") + "/"
-    return AsyncWebClient(
+    return PooledWebClient(  # connections to Slack kept open per event loop (bot/slack/sessions.py)
         token=env.slack_bot_token.get_secret_value(),
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(),
@@ -120,23 +132,82 @@ def build(env: Env, config: AppConfig, *, store: Store | None = None,
     )
     for middleware in middleware_for(services):
         bolt.use(middleware)
+    bolt.use(pooled_respond)  # respond() reuses connections to Slack (bot/slack/sessions.py)
     register_listeners(bolt, services, Assistant(services, model=ModelResolver.from_env(env)))
-    return ProjectOps(bolt=bolt, services=services)
+    # What a listener lets through: an unreachable database gets one clear sentence (bot/slack/outage.py), a Slack
+    # API refusal a warning and a plain reply, anything else its traceback in the log and "something went wrong"
+    # in Slack; never Bolt's 500 (bot/slack/broken.py).
+    bolt.error(error_handler(services))
+    return ProjectOps(bolt=bolt, services=services, env=env)
 
 
-def start_background(project: ProjectOps) -> list[asyncio.Task]:
-    """Long-running duties of a running app (expiring approvals, scheduled digests and alerts)."""
-    return [asyncio.create_task(sweep_forever(project.services), name="approval-expiry"),
-            start_scheduler(project.services)]
+class Background:
+    """The background duties (scheduled digests and alerts, expiring approvals) on a thread and event loop of
+    their own, with their own back-end clients and Slack client: building a digest (hundreds of back-end reads,
+    renders, a chart) never holds up the serving loop, which only acks and answers Slack."""
+
+    def __init__(self, project: ProjectOps) -> None:
+        serving = project.services
+        slack = slack_client(project.env) if project.env is not None and project.env.slack_bot_token else serving.slack
+        # the same database, config, pacer and metrics; clients of its own (they belong to the loop that made them)
+        self.services = dataclasses.replace(serving, clients=ClientPool(serving.metrics), slack=slack)
+        self.scheduler = DigestScheduler(self.services)
+        serving.scheduler = self.services.scheduler = self.scheduler
+        self.loop = asyncio.new_event_loop()
+        self.scheduler.loop = self.loop
+        self.tasks: list[asyncio.Task] = []
+        self.thread = threading.Thread(target=self._run, name="projectops-background", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+        self.loop.close()
+
+    def start(self) -> Background:
+        self.thread.start()
+
+        async def begin() -> None:
+            self.tasks = [asyncio.create_task(sweep_forever(self.services), name="approval-expiry"),
+                          asyncio.create_task(self.scheduler.run_forever(), name="digest-scheduler")]
+
+        asyncio.run_coroutine_threadsafe(begin(), self.loop).result(10)
+        return self
+
+    async def stop(self) -> None:
+        """Cancel the duties (the scheduler hands back an unposted run and releases the lead), close its clients,
+        end the thread. Bounded: a duty stuck in its cleanup does not hold the app up for ever."""
+        async def end() -> None:
+            for task in self.tasks:
+                task.cancel()
+            if self.tasks:
+                await asyncio.wait(self.tasks, timeout=10)
+            await self.services.clients.aclose()
+            await SESSIONS.aclose()
+
+        if self.loop.is_running():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.wrap_future(asyncio.run_coroutine_threadsafe(end(), self.loop)), 15)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        await asyncio.to_thread(self.thread.join, 5)
 
 
-async def stop_background(project: ProjectOps, tasks: list[asyncio.Task]) -> None:
-    """Stop the background duties, let them finish their cleanup, and close the back-end clients."""
-    for task in tasks:
-        task.cancel()
-    if tasks:
-        await asyncio.wait(tasks, timeout=10)  # a duty stuck in its cleanup must not hold the app up for ever
+def start_background(project: ProjectOps) -> Background:
+    """Long-running duties of a running app (expiring approvals, scheduled digests and alerts), on their own thread;
+    called on the serving loop, whose Slack work in flight is tracked from here on (`stop_background` drains it)."""
+    project.inflight.install(asyncio.get_running_loop())
+    return Background(project).start()
+
+
+async def stop_background(project: ProjectOps, background: Background,
+                          grace_seconds: float = SHUTDOWN_GRACE_SECONDS) -> None:
+    """A clean stop, once no new request comes in: give up the scheduler's lead first (another replica takes the
+    schedule at once), let Slack work in flight finish within `grace_seconds`, write audit outcomes kept while the
+    database was away, and close the back-end clients."""
+    await background.stop()
+    await project.inflight.drain(grace_seconds)
+    await project.services.audit_backlog.close()
     await project.services.clients.aclose()
+    await SESSIONS.aclose()
 
 
 def http_app(project: ProjectOps) -> Starlette:

@@ -90,6 +90,8 @@ def run(
 
     setup_logging(log_level, log_format)
     env, config = load_env_and_config()
+    if http or env.slack_app_token is None:
+        ensure_port_free(host, port)  # before anything is built: a taken port is one line, not a traceback
     try:
         project = build(env, config)
     except StartupError as exc:
@@ -104,19 +106,25 @@ def run(
 
         async def socket_mode() -> None:
             handler = AsyncSocketModeHandler(project.bolt, app_token)  # needs the running loop
-            background = start_background(project)  # keep references: tasks must not be collected
+            background = start_background(project)
+            stopping = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, stopping.set)
             try:
-                await handler.start_async()
+                await handler.connect_async()
+                await stopping.wait()
+                typer.echo("projectops: stopping (finishing the work in flight)", err=True)
+                await handler.close_async()  # no new envelopes; Slack sends them to the other connections
             finally:
                 await stop_background(project, background)
 
         asyncio.run(socket_mode())
         return
-    ensure_port_free(host, port)
     say(f"projectops: HTTP on {host}:{port} (POST /slack/events, GET /healthz, /readyz, /metrics)", log_format)
     # json: uvicorn's own loggers go through the handler above instead of its text ones
     uvicorn.run(http_app(project), host=host, port=port, log_level="warning",
-                **({"log_config": None} if log_format == "json" else {}))
+                log_config=None if log_format == "json" else uvicorn.config.LOGGING_CONFIG)
 
 
 @config_cli.command("check")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from bot.backends.http import budget, instrument
+from bot.backends.http import budget, instrument, remaining_seconds
 from bot.backends.transport import PooledTransport
 from bot.errors import OpError
 from bot.settings import ALERT_PERCENT, FLAG_PERCENT
@@ -36,6 +36,8 @@ STORAGE_ROWS = 15
 JOB_SECTIONS = 30
 KIND_LABEL = {"phoenix": "Phoenix", "terraform": "Terraform"}
 GB = 1_000_000_000
+#: How long one target may take in a scheduled digest or alert check (a command has its own bound).
+SCHEDULED_TARGET_SECONDS = 120.0
 
 
 @dataclass
@@ -284,7 +286,11 @@ async def build_digest(
         client = await clients.get(target)
         digest.counts.append((target.name, target.kind, await call(client.count_projects)))
 
-    limit = config.backends.per_target_seconds  # each target's share, so the digest itself is posted in time
+    # each target's share of the time: inside a command (`digest now`) its share of what is left, so the digest is
+    # posted within the command's bound; on a schedule, nobody waits on it, so big organizations get time
+    left = remaining_seconds()
+    limit = SCHEDULED_TARGET_SECONDS if left is None else max(0.5, min(config.backends.per_target_seconds,
+                                                                        left * 0.8))
 
     async def guarded(target: Any) -> None:
         try:
@@ -393,8 +399,9 @@ def render_digest(digest: Digest) -> Rendered:
     names = " and ".join(sorted(k.replace("-", " ") for k in digest.kinds))
     footer = bk.context(f"Built {_when(digest.at)} · `/projects digest list` shows the subscriptions.")
     if digest.blind:  # nothing was read: say so, never "0 jobs need attention"
-        which = "The back end" if digest.targets == 1 else f"None of the {digest.targets} back ends"
-        shown = [bk.section(f":x: *{which} answered, so this {names} digest has no figures.*"),
+        which = "The back end did not answer" if digest.targets == 1 else \
+            f"None of the {digest.targets} back ends answered"
+        shown = [bk.section(f":x: *{which}, so this {names} digest has no figures.*"),
                  *bk.line_sections(digest.down[:20]), footer]
         text = f"projectops {names} digest: no back end answered, so there is nothing to report"
         return Rendered(text=text, blocks=_fit(shown))

@@ -158,7 +158,7 @@ class OutcomeUnknown(BackendError):
 
     def __init__(self, cause: BackendError, *, what: str, method: str = "", path: str = "") -> None:
         super().__init__(
-            f"{cause.backend or 'The back end'} {what}, so I cannot tell whether the change happened.",
+            f"{cause.message} I cannot tell whether the change happened.",
             "Check its current state before trying again.",
             backend=cause.backend, status=cause.status, code=cause.code, request_id=cause.request_id,
             retryable=False, reason=Reason.OUTCOME_UNKNOWN, resource=cause.resource, name=cause.name,
@@ -167,3 +167,16 @@ class OutcomeUnknown(BackendError):
         self.what = what
         self.method = method
         self.path = path
+
+
+#: What a person is told when the database cannot be reached (readiness says so too: GET /readyz answers 503).
+DATABASE_DOWN = "projectops cannot reach its database right now; nothing was changed, try again in a minute."
+
+
+class DatabaseUnavailable(OpError):
+    """The database (the audit log's home) cannot be reached: the request was refused before anything ran."""
+
+    kind = "unavailable"
+
+    def __init__(self, message: str = DATABASE_DOWN, hint: str = "") -> None:
+        super().__init__(message, hint)

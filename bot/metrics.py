@@ -97,6 +97,10 @@ class Metrics:
                                           "Plain-language requests, by who resolved them and what they became.",
                                           ["resolver", "answer"], registry=registry)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Metrics:
+        """The app's one registry is shared, never copied (Bolt deep-copies a request for lazy listeners)."""
+        return self
+
     # -- recording ------------------------------------------------------------------------------------------
     def ack(self, surface: str, status: int | str, seconds: float) -> None:
         self.acks.labels(surface, str(status)).inc()

@@ -38,16 +38,20 @@ def is_secret_key(key: str) -> bool:
 
 
 def scrub(text: str) -> str:
-    """Remove known secret values and secret-looking strings from free text."""
+    """Remove known secret values and secret-looking strings from free text. A `str` subclass keeps its class
+    (projectops' own Slack markup stays trusted: the mask adds no markup)."""
     if not text:
         return text
+    kind = type(text)
     with _known_lock:
         known = sorted(_known, key=len, reverse=True)
     for value in known:
         text = text.replace(value, MASK)
+        if kind is not str:  # Slack markup holds outside values escaped (& < >): mask that form too
+            text = text.replace(value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"), MASK)
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(MASK, text)
-    return text
+    return text if kind is str or isinstance(text, kind) else kind(text)
 
 
 def redact(value: Any, key: str = "") -> Any:

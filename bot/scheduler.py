@@ -2,8 +2,17 @@
 
 Schedules read naturally (`hourly`, `daily 09:00`, `weekdays 08:30`, `weekly mon 09:00`) or as five-field
 cron, in a time zone. `DigestScheduler.run_due(now)` posts every digest that is due once (a missed run is
-caught up once, never replayed per missed slot); a lease row in SQLite makes a run post once even with
-several app processes. The clock is injectable, so tests move time by calling `run_due(moment)`.
+caught up once, never replayed per missed slot). The clock is injectable, so tests move time by calling
+`run_due(moment)`.
+
+Several replicas: exactly one leads the schedule. `run_forever` claims the lease `scheduler` in the database
+(`Store.leases`, timed on the database's clock) and renews it every third of `digests.leader_lease_seconds`; only
+the holder ticks. A follower asks again at the same pace, so a leader that dies is replaced within
+`leader_lease_seconds` (plus one renewal period). A leader whose renewal fails steps down before its lease can
+expire and cancels the run in progress. Each slot is still claimed atomically (`claim_run`), so a slot is posted
+once even around a change of leader; a run cancelled before it posted (the app stopping, the lead lost) hands its
+slot back (`release_run`) for the next leader. The one window left: a leader killed outright between claiming a
+slot and posting it loses that one slot (posting twice would be worse).
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import asyncio
 import logging
 import os
 import re
+import secrets
 import socket
 import time
 from collections.abc import Callable
@@ -28,6 +38,8 @@ from bot.metrics import metrics_of
 from bot.pacing import ChannelPacer
 from bot.store.audit import AuditEntry
 from bot.store.digests import Subscription
+from bot.store.errors import StoreError
+from bot.store.leases import Lease
 from bot.ui import blocks as bk
 from bot.ui.charts import storage_chart
 from bot.ui.mrkdwn import channel, code, md
@@ -39,6 +51,13 @@ DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # cron numbers 0..6 (7
 SCHEDULE_HELP = "Schedules: `hourly`, `daily 09:00`, `weekdays 08:30`, `weekly mon 09:00`, or cron `30 8 * * 1-5`."
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 SCHEDULE_WORDS = ("hourly", "daily", "weekdays", "weekly")
+#: The lease whose holder runs the schedule (digests and alert checks) among every replica on one database.
+LEADER_LEASE = "scheduler"
+
+
+def holder_id() -> str:
+    """Who holds the lead, as the lease row shows it: host, process and a random part (pids repeat in containers)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def utcnow() -> datetime:
@@ -190,19 +209,23 @@ class ChannelPoster:
 class DigestScheduler:
     """Runs due digests and alert checks; `run_forever` is the background task of a running app."""
 
-    def __init__(self, services: Any, *, clock: Clock = utcnow, tick_seconds: float = 30.0,
-                 alert_every: timedelta | None = None) -> None:
+    def __init__(self, services: Any, *, clock: Clock = utcnow, tick_seconds: float | None = None,
+                 alert_every: timedelta | None = None, lease_seconds: float | None = None) -> None:
         self.services = services
         self.clock = clock
-        self.tick_seconds = tick_seconds
         self.limits = services.config.digests
+        self.tick_seconds = tick_seconds or self.limits.tick_seconds
+        self.lease_seconds = lease_seconds or self.limits.leader_lease_seconds
         self.alert_every = alert_every or timedelta(minutes=self.limits.alert_check_minutes)
         self.store = services.store.digests
         self.poster = ChannelPoster(services.slack, services.pacer)
         self.clients = FanoutClients(services)
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        self.holder = holder_id()
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.lease: Lease | None = None  # the lead, while this scheduler holds it
+        self._lead_until = 0.0  # monotonic: when this scheduler stops counting itself leader without a renewal
         self._last_alert_check: datetime | None = None
+        self._store_down = False
 
     def threshold_of(self, sub: Subscription) -> float:
         """The storage share flagged in this subscription's digests."""
@@ -220,12 +243,15 @@ class DigestScheduler:
                 continue
             if not self.store.claim_run(sub, following, now, self.holder):
                 continue  # another process holds this run
-            if await self.run_audited(sub, now):
+            if await self.run_audited(sub, now, following):
                 posted.append(sub.id)
         return posted
 
-    async def run_audited(self, sub: Subscription, now: datetime) -> bool:
-        """A scheduled run: one audit row (on behalf of the subscriber), and a DM to them when it cannot post."""
+    async def run_audited(self, sub: Subscription, now: datetime, following: datetime | None = None) -> bool:
+        """A scheduled run: one audit row (on behalf of the subscriber), and a DM to them when it cannot post.
+
+        Cancelled before it posted (the app stopping, the lead lost), the run hands its slot back when it was
+        claimed for `following`, so the next leader posts it."""
         audit = self.services.audit
         entry = AuditEntry(user=sub.created_by, operation="digest.run", surface="schedule", channel=sub.channel,
                            params={"id": sub.id, "kind": sub.kind, "targets": sub.targets})
@@ -235,11 +261,16 @@ class DigestScheduler:
         def took() -> int:
             return int((time.monotonic() - started) * 1000)
 
+        progress: dict[str, bool] = {}
         try:
-            await self.run_subscription(sub, now)
+            await self.run_subscription(sub, now, progress=progress)
         except asyncio.CancelledError:  # the app is stopping: the row must not stay "started"
+            handed_back = False
             try:
-                audit.finish(row, "failed", error="the app stopped during the run", duration_ms=took())
+                if following is not None and not progress.get("posted"):
+                    handed_back = self.store.release_run(sub, following, self.holder)
+                why = "the app stopped during the run" + ("; the run was handed back" if handed_back else "")
+                audit.finish(row, "failed", error=why, duration_ms=took())
             except Exception:  # the cancellation must go on whatever happens here
                 log.exception("could not close the audit row of digest %s", sub.id)
             raise
@@ -267,8 +298,10 @@ class DigestScheduler:
         except Exception as exc:
             log.warning("could not tell %s that digest %s failed: %s", sub.created_by, sub.id, post_failure(exc))
 
-    async def run_subscription(self, sub: Subscription, now: datetime | None = None) -> Any:
-        """Build the digest fresh, post it (and the storage chart), remember its figures."""
+    async def run_subscription(self, sub: Subscription, now: datetime | None = None, *,
+                               progress: dict[str, bool] | None = None) -> Any:
+        """Build the digest fresh, post it (and the storage chart), remember its figures. `progress["posted"]`
+        turns True once the message is out."""
         now = now or self.clock()
         since, previous = self.store.figures(sub.id)
         digest = await build_digest(self.services, sub.kinds, sub.targets or None, since=since, previous=previous,
@@ -276,6 +309,8 @@ class DigestScheduler:
                                     alert_at=self.limits.alert_percent / 100)
         rendered = render_digest(digest)
         response = await self.poster.post(sub.channel, rendered.text, rendered.blocks)
+        if progress is not None:
+            progress["posted"] = True
         if "storage" in digest.kinds and digest.storage:
             rows = [(f"{s.target}/{s.project}", s.current, s.max, s.previous) for s in digest.storage]
             png = await asyncio.to_thread(storage_chart, rows, "Polaris storage used per project", digest.threshold)
@@ -366,17 +401,96 @@ class DigestScheduler:
                 metrics_of(self.services).scheduled_run("alerts", "failed")
                 raise
 
+    async def run_now(self, sub: Subscription) -> Any:
+        """`/projects digest now`: post `sub` at once, on this scheduler's own loop (where its clients live) when
+        it runs on another thread; not gated by the lead (a person asked for it)."""
+        async def post() -> Any:
+            response = await self.run_subscription(sub, self.clock())
+            self.store.mark_failing(sub.id, False)
+            return response
+
+        here = asyncio.get_running_loop()
+        if self.loop is None or self.loop is here or not self.loop.is_running():
+            return await post()
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(post(), self.loop))
+
+    # ------------------------------------------------------------ the lead among replicas
+
+    @property
+    def leading(self) -> bool:
+        """Whether this scheduler holds the lead now (by its own clock, which lets it go before the lease ends)."""
+        return self.lease is not None and time.monotonic() < self._lead_until
+
+    async def claim_lead(self) -> bool:
+        """Claim or renew the lead; True while this scheduler holds it. A database that cannot be reached keeps
+        the lead only until the lease it already holds would run out."""
+        asked = time.monotonic()
+        try:
+            lease = await asyncio.to_thread(self.services.store.leases.claim, LEADER_LEASE, self.holder,
+                                            self.lease_seconds)
+        except StoreError as exc:
+            if not self._store_down:
+                log.warning("cannot renew the scheduler lead (%s); %s", exc,
+                            "stepping down when the lease runs out" if self.leading else "retrying")
+            self._store_down = True
+            return self.leading
+        self._store_down = False
+        if lease is None:
+            if self.lease is not None:
+                log.info("scheduler: %s no longer leads the schedule", self.holder)
+            self.lease = None
+            return False
+        if self.lease is None or self.lease.token != lease.token:
+            log.info("scheduler: %s leads the schedule (lease token %s)", self.holder, lease.token)
+        self.lease = lease
+        # counted from before the claim went out, less a margin: this replica stops before anyone may take over
+        self._lead_until = asked + self.lease_seconds - min(1.0, self.lease_seconds / 5)
+        return True
+
+    async def release_lead(self) -> None:
+        """Give the lead up at once (a clean stop), so another replica need not wait for the lease to expire."""
+        if self.lease is None:
+            return
+        self.lease = None
+        try:
+            await asyncio.to_thread(self.services.store.leases.release, LEADER_LEASE, self.holder)
+        except StoreError as exc:
+            log.warning("could not release the scheduler lead (%s); it expires on its own", exc)
+
+    async def _tick_logged(self) -> None:
+        try:
+            await self.tick()
+        except Exception:
+            log.exception("digest scheduler tick failed")
+
     async def run_forever(self) -> None:
-        """Tick every `tick_seconds`: the first tick catches up missed digests once."""
+        """Lead or follow: renew (or ask for) the lead every third of the lease; while leading, tick every
+        `tick_seconds` (the first tick catches up missed digests once). Stopping (cancelled) cancels the run in
+        progress, which hands back a slot it had not posted, and releases the lead."""
         self.loop = asyncio.get_running_loop()
+        renew_every = self.lease_seconds / 3
+        work: asyncio.Task | None = None
+        next_renew = next_tick = 0.0
         try:
             while True:
-                try:
-                    await self.tick()
-                except Exception:
-                    log.exception("digest scheduler tick failed")
-                await asyncio.sleep(self.tick_seconds)
+                if time.monotonic() >= next_renew:
+                    await self.claim_lead()
+                    next_renew = time.monotonic() + renew_every
+                busy = work is not None and not work.done()
+                if not self.leading:
+                    if busy and work is not None:
+                        log.warning("scheduler: lead lost; stopping the run in progress")
+                        work.cancel()
+                elif not busy and time.monotonic() >= next_tick:
+                    work = asyncio.create_task(self._tick_logged(), name="digest-tick")
+                    next_tick = time.monotonic() + self.tick_seconds
+                wake = min(next_renew, next_tick) if self.leading else next_renew
+                await asyncio.sleep(max(0.01, wake - time.monotonic()))
         finally:
+            if work is not None and not work.done():
+                work.cancel()
+                await asyncio.wait([work], timeout=10)
+            await self.release_lead()
             await self.clients.aclose()
 
 
@@ -417,10 +531,3 @@ def _alert_blocks(subjects: list[str], raised: bool) -> list[dict[str, Any]]:
         lines.append(f"…and {len(subjects) - 40} more")
     return bk.fit_message(bk.line_sections(lines))
 
-
-def start_scheduler(services: Any, clock: Clock = utcnow) -> asyncio.Task:
-    """Create the scheduler on `services.scheduler` and run it as a background task."""
-    scheduler = DigestScheduler(services, clock=clock)
-    services.scheduler = scheduler
-    scheduler.loop = asyncio.get_running_loop()
-    return asyncio.create_task(scheduler.run_forever(), name="digest-scheduler")

@@ -137,6 +137,11 @@ class DigestsConfig(BaseModel):
                                description="storage share that raises an alert")
     alert_check_minutes: float = Field(default=5, gt=0, le=24 * 60)
     fanout: int = Field(default=256, ge=1, le=4096, description="requests in flight at once while building one")
+    tick_seconds: float = Field(default=30, gt=0, le=3600, description="how often the leader looks for due digests")
+    leader_lease_seconds: float = Field(
+        default=15, ge=1, le=600,
+        description="one replica leads the schedule; it renews its lease every third of this, and a leader that "
+                    "stops renewing (crashed, cut off) is replaced within this")
 
     @property
     def flag_share(self) -> float:

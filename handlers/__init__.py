@@ -1,5 +1,6 @@
 """Slack listeners, one module per surface: each maps Slack ids to small callbacks that ack, build the request
-and hand it to the workflows in `bot.slack`."""
+and hand it to the workflows in `bot.slack`. Every listener reads the payload middleware parsed
+(`context["payload"]`, `bot.slack.payloads`)."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ clarifying question's candidate buttons and the feedback buttons."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -10,13 +11,25 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.assistant import Assistant
+from bot.slack.broken import Reply
+from bot.slack.payloads import Event, event_of, interaction
 from bot.ui import ids
+
+log = logging.getLogger("projectops.slack")
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(\|[^>]*)?>")
 
 
-def _thread(container: dict[str, Any]) -> str:
-    return str(container.get("thread_ts") or container.get("ts") or "")
+def _thread(ts: str | None, thread_ts: str | None) -> str:
+    return str(thread_ts or ts or "")
+
+
+def _answerable(event: Event) -> bool:
+    """A message someone sent in a conversation: without both there is no one to answer and nowhere to."""
+    if event.user_id and event.channel_id:
+        return True
+    log.info("ignored a %s event without its user or channel", event.type)
+    return False
 
 
 async def messages_tab(event: dict[str, Any]) -> bool:
@@ -25,33 +38,40 @@ async def messages_tab(event: dict[str, Any]) -> bool:
 
 def register(app: AsyncApp, assistant: Assistant) -> None:
     @app.event("app_mention")
-    async def on_mention(event: dict[str, Any], context: dict[str, Any], client: AsyncWebClient) -> None:
-        text = _MENTION.sub("", str(event.get("text") or "")).strip()
-        await assistant.converse(context["actor"], text, channel=str(event.get("channel") or ""),
-                                 thread_ts=_thread(event), client=client)
+    async def on_mention(context: dict[str, Any], client: AsyncWebClient) -> None:
+        event = event_of(context)
+        if not _answerable(event):
+            return
+        text = _MENTION.sub("", event.text or "").strip()
+        await assistant.converse(context["actor"], text, channel=event.channel_id,
+                                 thread_ts=_thread(event.ts, event.thread_ts), client=client)
 
     @app.event("message")
-    async def on_direct_message(event: dict[str, Any], context: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+    async def on_direct_message(context: dict[str, Any], client: AsyncWebClient) -> None:
+        event = event_of(context)
+        if event.channel_type != "im" or event.bot_id or event.subtype or not _answerable(event):
             return
-        text = _MENTION.sub("", str(event.get("text") or "")).strip().removeprefix("/projects").strip()
-        await assistant.converse(context["actor"], text, channel=str(event.get("channel") or ""),
-                                 thread_ts=_thread(event), client=client)
+        text = _MENTION.sub("", event.text or "").strip().removeprefix("/projects").strip()
+        await assistant.converse(context["actor"], text, channel=event.channel_id,
+                                 thread_ts=_thread(event.ts, event.thread_ts), client=client)
 
     @app.event("app_home_opened", matchers=[messages_tab])
-    async def on_messages_tab(event: dict[str, Any], client: AsyncWebClient) -> None:
-        await assistant.suggest_prompts(client, str(event.get("user") or ""), str(event.get("channel") or ""))
+    async def on_messages_tab(context: dict[str, Any], client: AsyncWebClient) -> None:
+        event = event_of(context)
+        await assistant.suggest_prompts(client, event.user_id, event.channel_id)
 
     @app.action(ids.ASSIST_CHOICE)
-    async def on_choice(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: dict[str, Any],
-                        client: AsyncWebClient) -> None:
+    async def on_choice(ack: AsyncAck, context: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        message = body.get("message") if isinstance(body.get("message"), dict) else {}
-        await assistant.choice_clicked(context["actor"], action.get("value"),
-                                       channel=context["actor"].channel_id, thread_ts=_thread(message), client=client)
+        click = interaction(context)
+        message = click.message
+        await assistant.choice_clicked(context["actor"], click.action.value, channel=context["actor"].channel_id,
+                                       thread_ts=_thread(message.ts, message.thread_ts) if message else "",
+                                       client=client)
 
     @app.action(ids.ASSIST_FEEDBACK_ACTION)
-    async def on_feedback(ack: AsyncAck, action: dict[str, Any], context: dict[str, Any],
-                          respond: AsyncRespond) -> None:
+    async def on_feedback(ack: AsyncAck, context: dict[str, Any], respond: AsyncRespond,
+                          client: AsyncWebClient) -> None:
         await ack()
-        await assistant.feedback_clicked(context["actor"], action.get("value"), respond)
+        click = interaction(context)
+        await assistant.feedback_clicked(context["actor"], click.action.value, Reply(respond, client, click))

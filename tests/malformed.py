@@ -211,9 +211,10 @@ def _busy_tasks() -> Any:
     return busy()
 
 
-def settle(bot: Bot, before: set[asyncio.Task] | None, calls_before: int, timeout: float = SETTLE_SECONDS) -> bool:
+def settle(bot: Bot, before: set[asyncio.Task] | None, calls_before: int, timeout: float = SETTLE_SECONDS,
+           quiet: float = 0.5) -> bool:
     """Wait for the work the request started: in process, until the app loop runs no task it did not run
-    before; over HTTP, until the Slack emulator has seen no new call for half a second."""
+    before; over HTTP, until the Slack emulator has seen no new call for `quiet` seconds."""
     deadline = time.monotonic() + timeout
     if isinstance(bot, InprocBot) and before is not None:
         while time.monotonic() < deadline:
@@ -226,20 +227,20 @@ def settle(bot: Bot, before: set[asyncio.Task] | None, calls_before: int, timeou
         now = len(bot.slack.calls)
         if now != seen:
             seen, quiet_since = now, time.monotonic()
-        elif time.monotonic() - quiet_since > 0.5:
+        elif time.monotonic() - quiet_since > quiet:
             return True
         time.sleep(0.02)
     return False
 
 
-def exchange(bot: Bot, signed: SignedRequest, logs: LogCatcher) -> Outcome:
-    """Send one signed request, wait for what it started, and gather what it caused."""
+def exchange(bot: Bot, signed: SignedRequest, logs: LogCatcher, quiet: float = 0.5) -> Outcome:
+    """Send one signed request, wait for what it started, and gather what it caused (`quiet`: see `settle`)."""
     calls_before, rejections_before, logs_before = len(bot.slack.calls), len(bot.slack.rejections), len(logs)
     before = bot.on_app_loop(_busy_tasks()) if isinstance(bot, InprocBot) else None
     started = time.monotonic()
     status, body = _send(bot, signed)
     seconds = time.monotonic() - started
-    settled = settle(bot, before, calls_before)
+    settled = settle(bot, before, calls_before, quiet=quiet)
     return Outcome(status=status, body=body, seconds=seconds, calls=list(bot.slack.calls[calls_before:]),
                    rejections=list(bot.slack.rejections[rejections_before:]), records=logs.since(logs_before),
                    settled=settled)

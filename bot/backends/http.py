@@ -72,6 +72,8 @@ def request_id_of(response: httpx.Response) -> str:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Changes that may be sent again after a lost answer: a second PUT or DELETE does what the first did.
 IDEMPOTENT_CHANGES = frozenset({"PUT", "DELETE"})
+#: 5xx answers that say the change was refused, not half-done: not implemented, HTTP version, out of storage.
+REFUSING_5XX = frozenset({501, 505, 507, 511})
 #: Transport failures that happen before the request goes out (nothing can have changed).
 NOT_SENT = (httpx.ConnectError, httpx.ProxyError, httpx.UnsupportedProtocol)
 
@@ -260,14 +262,14 @@ class HttpBackend:
                     wait = self._backoff(attempt) if wait is None else None
                 if wait is not None and self._may_wait(wait):
                     log.info("%s %s %s -> %s, retrying in %.2fs", self.backend, method, path, status, wait)
-                    if changes and status >= 500:
+                    if changes and status >= 500 and status not in REFUSING_5XX:
                         unsure = OutcomeUnknown(self._mapped(response), what=f"answered HTTP {status}",
                                                 method=method, path=path)
                     self._retrying()
                     await asyncio.sleep(wait)
                     continue
             error = self._mapped(response)
-            if changes and status >= 500:
+            if changes and status >= 500 and status not in REFUSING_5XX:
                 raise OutcomeUnknown(error, what=f"answered HTTP {status}", method=method, path=path)
             raise unsure or error  # after an attempt that may have done it, this answer cannot say
 
@@ -315,8 +317,9 @@ class HttpBackend:
             what = "JSON that breaks off (the answer was cut short)"
         else:
             what = "something that is not JSON"
+        shown = httpx.URL(path).path if "://" in path else path  # a full URL (a token endpoint): its path
         return BackendError(
-            f"{self.backend} answered {method} {path} with {what}.",
+            f"{self.backend} answered {method} {shown} with {what}.",
             "The target URL may point at the wrong service, or something in between answered instead.",
             backend=self.backend, status=response.status_code, request_id=self.last_request_id,
             reason=Reason.NOT_JSON,

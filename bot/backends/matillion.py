@@ -230,7 +230,8 @@ class MatillionErrors:
         if response.status_code == 403:
             return BackendError(f"Matillion refused to issue a token for `{name}`: {reason}.",
                                 f"The audience must be {AUDIENCE}; check the target's `token_url`.")
-        return BackendError(f"Matillion's sign-in service answered {response.status_code}: {reason}.")
+        return BackendError(f"Matillion's sign-in service answered {response.status_code}: "
+                            f"{reason or response.reason_phrase or 'no detail'}.")
 
 
 class MatillionClient:

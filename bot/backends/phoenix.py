@@ -130,7 +130,7 @@ class PhoenixErrors:
             )
         if status == 422:
             return BackendError(f"Phoenix rejected the request: {text}.", "Check the values and try again.")
-        return BackendError(f"Phoenix answered {status}: {text or response.reason_phrase}.")
+        return BackendError(f"Phoenix answered {status}: {(text or response.reason_phrase).rstrip('.')}.")
 
 
 class PhoenixClient:

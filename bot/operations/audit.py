@@ -27,6 +27,7 @@ EXPORT_USAGE = AUDIT_USAGE.replace("audit", "audit export", 1).replace(" [last N
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(\|[^>]*)?>$")
 _RELATIVE = re.compile(r"^(\d+)([mhdw])$")
 EXPORT_LIMIT = 50_000
+MAX_PAGE = 1_000_000  # far beyond any audit log; a larger page number is a typo (and overflows the query)
 
 
 class AuditParams(BaseModel):
@@ -38,23 +39,26 @@ class AuditParams(BaseModel):
     since: datetime | None = None
     until: datetime | None = None
     last: int = Field(default=10, ge=1, le=50)
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
 
 
 def parse_when(word: str, usage: str) -> datetime:
     """`30m`, `24h`, `2d`, `1w` ago, or an ISO date/time (UTC when no zone is given)."""
     match = _RELATIVE.match(word.lower())
-    if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount),
-                 "w": timedelta(weeks=amount)}[unit]
-        return datetime.now(UTC) - delta
     try:
+        if match:
+            amount, unit = int(match.group(1)), match.group(2)
+            delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount),
+                     "w": timedelta(weeks=amount)}[unit]
+            return datetime.now(UTC) - delta
         parsed = datetime.fromisoformat(word)
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
     except ValueError:
         raise UsageError(f"I can't read the time `{word}`.", "Use 30m, 24h, 2d, 1w or a date like 2026-11-01.",
                          usage=usage) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError:  # `since 99999999d`: before the first day of the calendar
+        raise UsageError(f"The time `{word}` is out of range.", "Use 30m, 24h, 2d, 1w or a date like 2026-11-01.",
+                         usage=usage) from None
 
 
 def parse_filters(args: list[str], usage: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.errors import UsageError
 from bot.metrics import Metrics
+from bot.operations.backlog import AuditBacklog
 from bot.pacing import ChannelPacer
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class Services:
     scheduler: Any = None  # DigestScheduler, once the app runs its background duties
     pacer: ChannelPacer = field(default_factory=ChannelPacer)  # every chat.postMessage takes its turn here
     metrics: Metrics = field(default_factory=Metrics)  # this app's own registry, scraped at GET /metrics
+    audit_backlog: AuditBacklog = field(default_factory=AuditBacklog)  # outcomes kept while the database is away
 
     @property
     def audit(self) -> AuditLog:

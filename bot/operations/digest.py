@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -186,8 +187,9 @@ async def run_add(ctx: OpContext, params: AddParams) -> Added:
     tz = params.tz or await user_tz(ctx)
     schedule = parse_schedule(params.schedule.split(), tz)
     now = utcnow()
-    sub = ctx.services.store.digests.add(params.kind, channel, schedule.text, schedule.tz, list(params.targets),
-                                         ctx.actor.user_id, schedule.next_after(now), now, threshold=params.threshold)
+    sub = await asyncio.to_thread(ctx.services.store.digests.add, params.kind, channel, schedule.text, schedule.tz,
+                                  list(params.targets), ctx.actor.user_id, schedule.next_after(now), now,
+                                  threshold=params.threshold)
     return Added(sub, schedule.describe())
 
 
@@ -234,7 +236,7 @@ def render_add(added: Added, ctx: OpContext) -> Rendered:
 
 
 async def run_list(ctx: OpContext, params: ListParams) -> list[Subscription]:
-    return ctx.services.store.digests.subscriptions()
+    return await asyncio.to_thread(ctx.services.store.digests.subscriptions)
 
 
 def render_list(subs: list[Subscription], ctx: OpContext) -> Rendered:
@@ -245,21 +247,21 @@ def render_list(subs: list[Subscription], ctx: OpContext) -> Rendered:
     return Rendered(f"{len(subs)} digests", bk.fit_message(blocks))
 
 
-def _get(ctx: OpContext, sub_id: int) -> Subscription:
-    sub = ctx.services.store.digests.get(sub_id)
+async def _get(ctx: OpContext, sub_id: int) -> Subscription:
+    sub = await asyncio.to_thread(ctx.services.store.digests.get, sub_id)
     if sub is None:
         raise NotFoundError(f"There is no digest #{sub_id}.", "`/projects digest list` shows them.")
     return sub
 
 
 async def run_remove(ctx: OpContext, params: IdParams) -> Subscription:
-    sub = _get(ctx, params.id)
-    ctx.services.store.digests.remove(sub.id)
+    sub = await _get(ctx, params.id)
+    await asyncio.to_thread(ctx.services.store.digests.remove, sub.id)
     return sub
 
 
 async def run_now(ctx: OpContext, params: IdParams) -> Subscription:
-    sub = _get(ctx, params.id)
+    sub = await _get(ctx, params.id)
     if ctx.services.slack is None:
         raise UsageError("Posting a digest needs Slack.")
     scheduler = ctx.services.scheduler
@@ -267,8 +269,7 @@ async def run_now(ctx: OpContext, params: IdParams) -> Subscription:
     if own:
         scheduler = DigestScheduler(ctx.services)
     try:
-        await scheduler.run_subscription(sub, scheduler.clock())
-        scheduler.store.mark_failing(sub.id, False)
+        await scheduler.run_now(sub)  # on the scheduler's own loop when it runs on its own thread
     except SlackApiError as exc:
         raise UsageError(md("Digest #{} could not be posted to {}: {}", sub.id, mention(sub.channel),
                             post_failure(exc)),

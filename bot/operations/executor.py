@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from bot import logs
 from bot.backends.http import budget
-from bot.errors import BackendError, OpError, OutcomeUnknown, Reason, RefusedError
+from bot.errors import BackendError, DatabaseUnavailable, OpError, OutcomeUnknown, Reason, RefusedError
 from bot.metrics import metrics_of
 from bot.operations.base import Actor, Operation, OpRequest, OpResult, Risk
 from bot.operations.context import OpContext, Services
@@ -22,6 +22,7 @@ from bot.operations.suggest import suggest_project
 from bot.redact import redact, scrub
 from bot.settings import Target
 from bot.store.audit import AuditEntry
+from bot.store.errors import StoreError
 from bot.ui.mrkdwn import Mrkdwn, channel, code, md, user
 
 log = logging.getLogger("projectops.executor")
@@ -122,7 +123,24 @@ def observed(run: Execute) -> Execute:
     return execute
 
 
+def refused_without_database(run: Execute) -> Execute:
+    """The audit row comes first: when the database cannot take it, nothing runs, and the person is told so in one
+    clear sentence (`DatabaseUnavailable`). Only the writes before the call can fail this way: an outcome the
+    database cannot take after the call is kept until it is back (`services.audit_backlog`)."""
+
+    @functools.wraps(run)
+    async def execute(services: Services, request: OpRequest, timeout: float | None = None) -> OpResult:
+        try:
+            return await run(services, request, timeout)
+        except StoreError as exc:
+            log.warning("%s not run: the database is unreachable (%s)", request.operation.qualified_name, exc)
+            return OpResult(request, 0, error=DatabaseUnavailable())
+
+    return execute
+
+
 @observed
+@refused_without_database
 async def execute(services: Services, request: OpRequest, timeout: float | None = None) -> OpResult:
     """Run one operation: check policy, audit, call, and return a result or a typed error.
 
@@ -190,6 +208,17 @@ async def execute(services: Services, request: OpRequest, timeout: float | None 
     except OpError as exc:
         error = exc
         error.message = scrub(error.message)
+    except StoreError as exc:  # the operation's own records (digests, provisioning) could not be read or written
+        log.warning("operation %s lost the database (audit #%s): %s", op.name, audit_id, exc)
+        error = OpError(f"projectops lost its database while running `{op.command}`.",
+                        "Check the result before trying again in a minute.")
+    except asyncio.CancelledError:  # the app is stopping: the row must not stay "started"
+        try:
+            services.audit.finish(audit_id, "failed", error="projectops stopped while this ran; check the result",
+                                  duration_ms=int((time.monotonic() - started) * 1000))
+        except Exception:  # the cancellation goes on whatever happens here
+            log.exception("could not complete audit #%s of a cancelled %s", audit_id, op.name)
+        raise
     except ValidationError:  # a back end's answer of a shape its client does not know
         log.exception("operation %s could not read a back end's answer (audit #%s)", op.name, audit_id)
         error = unreadable(target, audit_id)
@@ -201,14 +230,12 @@ async def execute(services: Services, request: OpRequest, timeout: float | None 
         )
     duration_ms = int((time.monotonic() - started) * 1000)
     request_id = getattr(error, "request_id", "") or ""
-    await asyncio.to_thread(
-        services.audit.finish,
-        audit_id,
-        "failed" if error else "succeeded",
-        error=scrub(str(error)) if error else scrub(note),
-        duration_ms=duration_ms,
-        request_id=request_id,
-    )
+    outcome = {"error": scrub(str(error)) if error else scrub(note), "duration_ms": duration_ms,
+               "request_id": request_id}
+    try:
+        await asyncio.to_thread(services.audit.finish, audit_id, "failed" if error else "succeeded", **outcome)
+    except StoreError:  # the work is done and cannot be undone: its outcome is written once the database is back
+        services.audit_backlog.keep(services.audit, audit_id, "failed" if error else "succeeded", **outcome)
     return OpResult(request, audit_id, value=value, error=error, duration_ms=duration_ms, note=note)
 
 

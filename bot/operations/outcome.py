@@ -102,7 +102,7 @@ def cannot_tell(ctx: OpContext, op: Operation, params: Any, error: OutcomeUnknow
     """The error for a change whose outcome stays open: what went wrong, and where to look before trying again."""
     reread = f" and {why}" if why else ""
     return BackendError(
-        f"{said(error)}{reread}, so I cannot tell whether `{op.command}` happened.",
+        f"{said(error)}{reread}, so I cannot tell whether the {op.command} happened.",
         f"Check with {check_command(ctx, params)} before trying again.",
         backend=error.backend, status=error.status, request_id=error.request_id, reason=error.reason,
         resource=error.resource, name=error.name,

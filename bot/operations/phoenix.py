@@ -13,7 +13,7 @@ from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.outcome import exists, gone, holds
 from bot.operations.registry import register
-from bot.operations.rules import rule_error
+from bot.operations.rules import rule_error, slack_safe_name
 from bot.operations.suggest import command_word
 from bot.ui import blocks as bk
 from bot.ui.paging import PageParams, command_text, paged_rows
@@ -36,6 +36,7 @@ def check_new_name(name: str) -> str:
     """A name for a new Phoenix project, or a rule error saying what is wrong and what to type."""
     if not name.strip():
         raise rule_error("A Phoenix project name cannot be empty: give one such as `chatbot-prod`.")
+    slack_safe_name(name)
     bad = sorted({c for c in name if c in UNSAFE_NAME_CHARS})
     if bad:
         shown = " ".join(f"`{c}`" for c in bad)

@@ -22,6 +22,24 @@ def rule_error(sentence: str) -> PydanticCustomError:
     return PydanticCustomError(RULE, sentence)  # no context: the sentence is not formatted
 
 
+#: What Slack reads as the start and end of a control sequence in any message: `<!here>`, `<!channel>`, `<@U…>`,
+#: `<#C…>`, `<https://…|…>`. A new thing's name holding one would be a mention or a link wherever it is shown.
+SLACK_MARKUP = "<>"
+
+
+def slack_safe_name(value: Any) -> Any:
+    """The rule for the name of anything projectops creates (projects, tables, columns, connections, environments):
+    no `<` or `>`, so it cannot be read by Slack as a mention (`<!here>`, `<@U…>`), a channel or a link.
+    Used as a params model's validator: `_name = field_validator("name", mode="before")(slack_safe_name)`."""
+    names = value if isinstance(value, list) else [value]
+    for name in names:
+        if isinstance(name, str) and any(c in SLACK_MARKUP for c in name):
+            cleaned = "".join(c for c in name if c not in SLACK_MARKUP).strip() or "my-project"
+            raise rule_error(f"A name cannot contain < or >: Slack would read them as a mention or a link "
+                             f"(like <!here> or <@someone>). Pick a name without them, e.g. `{cleaned}`.")
+    return value
+
+
 def is_rule(err: ErrorDetails) -> bool:
     return err["type"] == RULE
 

@@ -16,7 +16,7 @@ from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.outcome import exists, gone, holds
 from bot.operations.registry import register
-from bot.operations.rules import rule_error
+from bot.operations.rules import rule_error, slack_safe_name
 from bot.ui import blocks as bk
 from bot.ui.paging import PageParams, command_text, paged_rows
 
@@ -38,6 +38,7 @@ DURATION_RULE = "Use 1 to 4 digits and d (days) or h (hours), e.g. 14d or 24h; n
 
 def check_name(name: str) -> str:
     """An HCP Terraform project name, or a rule error saying what is wrong with it and what to type."""
+    slack_safe_name(name)
     problems = []
     if len(name) < NAME_MIN:
         problems.append(f"it is shorter than {NAME_MIN} characters")

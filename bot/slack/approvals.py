@@ -16,6 +16,7 @@ from bot.operations.base import Actor, OpRequest, Rendered
 from bot.operations.context import Services
 from bot.operations.executor import execute, record_event
 from bot.operations.parser import ParsedCommand
+from bot.slack.progress import Waiting, waiting_for
 from bot.slack.replies import render_result
 from bot.slack.runner import parse_or_usage
 from bot.store.approvals import APPROVED, DONE, EXPIRED, FAILED, PENDING, REJECTED, Approval
@@ -155,6 +156,15 @@ async def _refuse(services: Services, approval: Approval, actor: Actor, text: st
     return _ephemeral(text)
 
 
+async def _unknown(services: Services, actor: Actor, approval_id: Any) -> dict[str, Any]:
+    """A decision on a request projectops has no record of (a stale or edited button): audited, and said."""
+    shown = approval_id[:64] if isinstance(approval_id, str) else ""
+    await record_event(services, Actor(user_id=actor.user_id, channel_id=actor.channel_id, surface="button"),
+                       "approval.decide", "refused", "no such approval request", params={"approval": shown},
+                       risk="destructive")
+    return _ephemeral("I have no record of that request; nothing was run.")
+
+
 async def _load(services: Services, approval_id: Any, message_ts: str = "") -> Approval | None:
     """The request a button names; a click that races the message's own bookkeeping supplies its ts."""
     if not isinstance(approval_id, str) or not approval_id:
@@ -171,7 +181,7 @@ async def approve(services: Services, actor: Actor, approval_id: Any, respond: A
     user = actor.user_id
     approval = await _load(services, approval_id, message_ts)
     if approval is None:
-        await respond(**_ephemeral("I have no record of that request."))
+        await respond(**await _unknown(services, actor, approval_id))
         return
     if approval.status != PENDING or approval.expired:
         await respond(**await _already_decided(services, approval))
@@ -191,7 +201,15 @@ async def approve(services: Services, actor: Actor, approval_id: Any, respond: A
     services.metrics.approval_decided("approved")
     await update_message(services, approval, md(":white_check_mark: Approved by {} {} — running…", mention(user),
                                                 when(time.time())))
-    ok, rendered = await run_approved(services, approval, user)
+    approved_at = time.time()
+
+    async def still_waiting(line: str, first: bool) -> None:  # the request message says the run still waits
+        await update_message(services, approval, md(":white_check_mark: Approved by {} {} — running… {}",
+                                                    mention(user), when(approved_at), line))
+
+    async with Waiting(still_waiting, waiting_for(approval.target or None), services.config.backends.progress_seconds,
+                       most=20):
+        ok, rendered = await run_approved(services, approval, user)
     await services.pacer.turn(approval.channel)
     await services.slack.chat_postMessage(channel=approval.channel, thread_ts=approval.message_ts,
                                           text=bk.fallback(rendered.text), blocks=bk.fit_message(rendered.blocks))
@@ -205,6 +223,7 @@ async def reject(services: Services, actor: Actor, approval_id: Any, respond: An
     user = actor.user_id
     approval = await _load(services, approval_id, message_ts)
     if approval is None:
+        await respond(**await _unknown(services, actor, approval_id))
         return
     if approval.status != PENDING or approval.expired:
         await respond(**await _already_decided(services, approval))

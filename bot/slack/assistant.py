@@ -14,6 +14,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, replace
 from typing import Any
@@ -41,6 +42,7 @@ from bot.operations.feedback import FEEDBACK_EVENT, MESSAGE_EVENT, MISUNDERSTOOD
 from bot.operations.parser import ParsedCommand
 from bot.redact import scrub
 from bot.slack import dispatch
+from bot.slack.broken import broken_button
 from bot.slack.runner import parse_or_usage, read_value
 from bot.store.audit import AuditQuery
 from bot.ui import blocks as bk
@@ -236,9 +238,11 @@ class Assistant:
 
     async def feedback_clicked(self, actor: Actor, value: Any, respond: Say) -> None:
         verdict, _, message = (value if isinstance(value, str) else "").partition(":")
-        row = await asyncio.to_thread(self.services.audit.get, int(message)) if message.isdigit() else None
+        audit_id = int(message) if re.fullmatch(r"[0-9]{1,18}", message) else None  # not "²", nor 5,000 digits
+        row = await asyncio.to_thread(self.services.audit.get, audit_id) if audit_id is not None else None
         if verdict not in ("good", MISUNDERSTOOD) or row is None or row.get("operation") != MESSAGE_EVENT:
-            await respond(response_type="ephemeral", replace_original=False, text="That feedback button is broken.")
+            await broken_button(self.services, actor, ASSIST_FEEDBACK_ACTION, respond,
+                                "not a feedback button projectops made")
             return
         await record_event(self.services, actor, FEEDBACK_EVENT, "succeeded", surface="button",
                            params={"message": int(message), "verdict": verdict})

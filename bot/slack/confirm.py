@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 from urllib.parse import urlparse
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.backends.http import budget
 from bot.errors import OpError, UsageError
 from bot.operations.base import Actor, Rendered, Risk
 from bot.operations.context import OpContext, Services
 from bot.operations.executor import record_event
 from bot.operations.parser import ParsedCommand, positional_fields
 from bot.slack import approvals
+from bot.slack.broken import broken_button
+from bot.slack.progress import Waiting, waiting_for
 from bot.slack.replies import Responder, response_payload
 from bot.slack.runner import Step, after_ack, bad_input, parse_or_usage, request_for, run_request
 from bot.store.confirmations import Confirmation
@@ -23,6 +27,7 @@ from bot.ui import blocks as bk
 from bot.ui.ids import CANCEL_ACTION, CONFIRM_ACTION, CONFIRM_BLOCK, TYPED_BLOCK, TYPED_CALLBACK
 from bot.ui.mrkdwn import code, md, user
 
+log = logging.getLogger("projectops.confirm")
 
 async def confirm_value(services: Services, text: str, actor: Actor) -> str:
     """What a Confirm / Cancel button carries: an opaque id; the command and who asked stay in the store."""
@@ -57,10 +62,17 @@ async def impact_of(services: Services, parsed: ParsedCommand, actor: Actor) -> 
     if parsed.operation.preview is None:
         return ""
     ctx = OpContext(services=services, actor=actor, target=parsed.target)
+    limit = services.config.backends.per_target_seconds
     try:
-        return await parsed.operation.preview(ctx, parsed.params)
+        with budget(limit):  # the prompt comes within the bound, with or without the back end's figures
+            return await asyncio.wait_for(parsed.operation.preview(ctx, parsed.params), limit + 0.25)
     except OpError as exc:
         return f":warning: I could not read what this would affect: {exc.message}"
+    except TimeoutError:
+        return f":warning: I could not read what this would affect: no answer within {limit:g} s."
+    except Exception:  # the prompt must come; what broke is in the log
+        log.exception("the preview of %s failed", parsed.operation.name)
+        return ":warning: I could not read what this would affect (the app log has details)."
 
 
 async def confirmation_prompt(services: Services, parsed: ParsedCommand, text: str, actor: Actor) -> Rendered:
@@ -138,8 +150,13 @@ async def proceed(services: Services, parsed: ParsedCommand, text: str, actor: A
             seen.append(line)
             await send(Rendered(text=f"{running} {line}"))
 
+    async def still_waiting(line: str, first: bool) -> None:
+        await send(Rendered(text=f"{running} {line}"))
+
     request = request_for(parsed, actor, confirmed_by=actor.user_id, progress=progress)
-    _, rendered = await run_request(services, request)
+    async with Waiting(still_waiting, waiting_for(request.target), services.config.backends.progress_seconds,
+                       most=2):
+        _, rendered = await run_request(services, request)
     await send(rendered)
 
 
@@ -154,8 +171,7 @@ async def confirm_clicked(services: Services, actor: Actor, raw_value: Any, *, r
     they may still run it); then the typed-name modal for the most destructive, else approval or the run, once."""
     confirmation = await load_confirmation(services, raw_value)
     if confirmation is None:
-        await respond(replace_original=False, response_type="ephemeral",
-                      text="That button is not one I can use any more; run the command again.")
+        await broken_button(services, actor, CONFIRM_ACTION, respond, "no such confirmation")
         return
     if confirmation.requester != actor.user_id:
         await respond(**not_yours(confirmation.requester))
@@ -200,8 +216,7 @@ async def confirm_clicked(services: Services, actor: Actor, raw_value: Any, *, r
 async def cancel_clicked(services: Services, actor: Actor, raw_value: Any, *, respond: Any) -> None:
     confirmation = await load_confirmation(services, raw_value)
     if confirmation is None:
-        await respond(replace_original=False, response_type="ephemeral",
-                      text="That button is not one I can use any more.")
+        await broken_button(services, actor, CANCEL_ACTION, respond, "no such confirmation")
         return
     if confirmation.requester != actor.user_id:
         await respond(**not_yours(confirmation.requester))

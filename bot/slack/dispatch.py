@@ -10,12 +10,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import UsageError
-from bot.operations.base import Actor, Risk
+from bot.operations.base import Actor, Rendered, Risk
 from bot.operations.context import Services
 from bot.operations.parser import ParsedCommand
 from bot.slack import forms, provisioning
 from bot.slack.confirm import confirmation_prompt
-from bot.slack.progress import run_live
+from bot.slack.progress import Waiting, run_live, waiting_for
 from bot.slack.replies import ack_payload, response_payload, shareable, with_share_button
 from bot.slack.runner import (
     OpenForm,
@@ -57,10 +57,11 @@ async def _may_run(services: Services, actor: Actor, parsed: ParsedCommand) -> b
 
 async def answer(services: Services, client: AsyncWebClient, actor: Actor, parsed: ParsedCommand, text: str,
                  respond: Any, *, replace_original: bool | None = None, share: bool = True,
-                 confirm_writes: bool = False) -> None:
+                 confirm_writes: bool = False, show_waiting: bool = False) -> None:
     """A parsed command: destructive → the confirmation; progress → a live channel message; else run it.
 
     `confirm_writes`: every change waits for the button (what the assistant resolved, not what was typed).
+    `show_waiting`: the reply is the command's own (a slash command's), so a long wait is shown in it, in place.
     """
     extra = {} if replace_original is None else {"replace_original": replace_original}
     op = parsed.operation
@@ -70,13 +71,23 @@ async def answer(services: Services, client: AsyncWebClient, actor: Actor, parse
         await respond(**response_payload(await confirmation_prompt(services, parsed, text, actor)), **extra)
         return
     request = request_for(parsed, actor)
-    if op.live and parsed.target is not None:
-        result, rendered, _ = await run_live(services, client, request, actor.channel_id)
-    else:
-        result, rendered = await run_request(services, request)
+
+    async def still_waiting(line: str, first: bool) -> None:  # the reply itself, replaced as the wait goes on
+        await respond(**response_payload(Rendered(text=f":hourglass_flowing_sand: {line}",
+                                                  blocks=[bk.section(f":hourglass_flowing_sand: {line}")])),
+                      **({} if first else {"replace_original": True}))
+
+    every = services.config.backends.progress_seconds if show_waiting else None
+    async with Waiting(still_waiting, waiting_for(request.target), every) as waiting:
+        if op.live and parsed.target is not None:
+            result, rendered, _ = await run_live(services, client, request, actor.channel_id)
+        else:
+            result, rendered = await run_request(services, request)
     payload = response_payload(rendered)
     if share and shareable(result):  # read results can be shared in the channel
         payload["blocks"] = with_share_button(payload["blocks"])
+    if waiting.updates:
+        extra = {"replace_original": True}
     await respond(**payload, **extra)
 
 
@@ -92,7 +103,7 @@ def slash_command(services: Services, actor: Actor, text: str, *, trigger_id: st
         form = routed
         return after_ack(lambda: open_form(services, client, trigger_id, actor, form))
     parsed = routed
-    return after_ack(lambda: answer(services, client, actor, parsed, text, respond))
+    return after_ack(lambda: answer(services, client, actor, parsed, text, respond, show_waiting=True))
 
 
 async def row_chosen(services: Services, actor: Actor, text: Any, *, trigger_id: str, respond: Any,
@@ -127,6 +138,10 @@ async def share(services: Services, actor: Actor, message: Any, *, respond: Any,
     message = message if isinstance(message, dict) else {}
     blocks = message.get("blocks") if isinstance(message.get("blocks"), list) else []
     kept = [defang_blocks(b) for b in blocks if isinstance(b, dict) and b.get("block_id") != SHARE_BLOCK]
+    if not kept:  # a click Slack sent carries the message; one with no blocks has nothing to share
+        await respond(replace_original=False, response_type="ephemeral",
+                      text="There is nothing to share in this message.")
+        return
     shared = [*kept[: bk.MAX_MESSAGE_BLOCKS - 1], bk.context(md("Shared by {}", user(actor.user_id)))]
     text = message.get("text") if isinstance(message.get("text"), str) else ""
     try:

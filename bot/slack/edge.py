@@ -1,23 +1,41 @@
 """The HTTP edge: a request Slack could not have sent is answered 4xx before Bolt parses it.
 
 Bolt answers 500 for a body that is JSON but not an object, a `payload=` form field that is not a JSON
-object, or a timestamp header that is not a number; those are the sender's fault, so they get 400 / 401.
+object, a timestamp header that is not a number, or ids of the wrong type where it reads them (a `user` that
+is a number, `authorizations` that is not a list of objects); those are the sender's fault, so they get
+400 / 401. The payload's shape is checked by `bot.slack.payloads` (the same models the listeners read).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from urllib.parse import parse_qs
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl
+
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+
+from bot.slack import payloads
 
 TIMESTAMP_HEADER = "x-slack-request-timestamp"
 
 
-def _is_object(text: str) -> bool:
+def _object(text: str) -> dict[str, Any] | None:
     try:
-        return isinstance(json.loads(text), dict)
+        value = json.loads(text)
     except ValueError:
-        return False
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _bolt_cannot_read(body: dict[str, Any]) -> bool:
+    """Bolt's own reading of the ids in a payload (its request context) fails on it."""
+    try:
+        build_async_context(AsyncBoltContext(), body)
+    except Exception:  # any failure there is a 500 from Bolt: the payload is what is wrong
+        return True
+    return False
 
 
 def malformed(body: bytes, headers: Mapping[str, str]) -> tuple[int, str] | None:
@@ -31,8 +49,20 @@ def malformed(body: bytes, headers: Mapping[str, str]) -> tuple[int, str] | None
         return 400, "the body is not UTF-8"
     content_type = headers.get("content-type", "")
     if "application/json" in content_type or text.lstrip().startswith(("{", "[", '"')):
-        return None if _is_object(text) else (400, "the JSON body is not an object")
-    payload = parse_qs(text).get("payload")
-    if payload is not None and not _is_object(payload[0]):
-        return 400, "the payload field is not a JSON object"
+        parsed = _object(text)
+        if parsed is None:
+            return 400, "the JSON body is not an object"
+    else:
+        payload = parse_qs(text).get("payload")
+        if payload is not None:
+            parsed = _object(payload[0])
+            if parsed is None:
+                return 400, "the payload field is not a JSON object"
+        else:
+            parsed = dict(parse_qsl(text, keep_blank_values=True))
+    problem = payloads.problem(parsed)
+    if problem is not None:
+        return 400, f"not a payload Slack sends ({problem})"
+    if _bolt_cannot_read(parsed):
+        return 400, "not a payload Slack sends"
     return None

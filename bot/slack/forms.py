@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -13,6 +12,7 @@ from bot.operations.context import Services
 from bot.operations.edit import EditForm
 from bot.operations.executor import execute
 from bot.slack.actor import with_form_channel
+from bot.slack.payloads import read_meta
 from bot.slack.progress import run_live
 from bot.slack.replies import deliver
 from bot.slack.runner import Step, after_ack
@@ -26,11 +26,9 @@ def metadata(actor: Actor) -> dict[str, Any]:
 
 
 def read_metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return meta if isinstance(meta, dict) else {}
+    """The form's metadata, each key of the type `metadata` and the forms give it ({} when broken: the listeners
+    answer a broken form before a workflow runs, `bot.slack.broken.broken_form`)."""
+    return read_meta(view)
 
 
 async def allowed_targets(services: Services, user_id: str, op_name: str) -> list[tuple[str, str]]:
@@ -151,7 +149,11 @@ def edit_submitted(services: Services, actor: Actor, view: dict[str, Any], clien
     op: Operation | None = (services.registry.get("project.update", kind)
                             if isinstance(kind, str) and kind in modals.EDIT_FIELDS else None)
     if op is None or not isinstance(target, str) or not target or actor.user_id != meta.get("user"):
-        return Step()
+        first = next((b.get("block_id") for b in view.get("blocks") or [] if b.get("type") == "input"), "")
+        if not first:
+            return Step(ack={"response_action": "update",
+                             "view": modals.message_view(EDIT_TITLE, "This form is not yours to submit.", meta)})
+        return _errors(first, "This form is not yours to submit.")
     fields = modals.EDIT_FIELDS[kind]
     current = meta.get("current") if isinstance(meta.get("current"), dict) else {}
     changed = edit_changes(kind, modals.submitted_values(view), current)

@@ -48,7 +48,7 @@ async def _polaris(services: Services, actor: Actor, target: str) -> tuple[list[
 
 
 async def _approvals(services: Services, user_id: str) -> list[str]:
-    lines = []
+    lines: list[str] = []
     for a in await asyncio.to_thread(services.approvals.pending_for, 20):
         target = services.config.target(a.target) if a.target else None
         if a.requester != user_id and await services.policy.can_approve(user_id, target):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -17,6 +20,58 @@ from bot.ui import blocks as bk
 from bot.ui.mrkdwn import bold, md, user
 
 log = logging.getLogger("projectops.progress")
+
+
+class Waiting:
+    """Says in place that a request still waits on a back end ("still waiting for polaris… 10 s"): every `every`
+    seconds (None: never), at most `most` times (a response_url takes five posts in all), until the block ends.
+
+        async with Waiting(show, "polaris", 5.0) as waiting:   # show(line, first) posts or replaces the reply
+            result = await execute(...)
+        waiting.updates  # how many were shown (the answer then replaces the last)
+    """
+
+    def __init__(self, show: Callable[[str, bool], Awaitable[Any]], who: str, every: float | None,
+                 most: int = 3) -> None:
+        self.show, self.who, self.every, self.most = show, who, every, most
+        self.updates = 0
+        self._lock = asyncio.Lock()
+        self._done = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Waiting:
+        if self.every is not None:  # None: nothing is shown while waiting
+            self._task = asyncio.create_task(self._run(self.every), name="projectops-waiting")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        async with self._lock:  # an update being posted finishes first; none starts after this
+            self._done = True
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self, every: float) -> None:
+        started = time.monotonic()
+        while self.updates < self.most:
+            await asyncio.sleep(every)
+            async with self._lock:
+                if self._done:
+                    return
+                waited = time.monotonic() - started
+                line = f"still waiting for {self.who}… {waited:.0f} s" if waited >= 10 else \
+                    f"still waiting for {self.who}… {waited:.1f} s".replace(".0 s", " s")
+                try:
+                    await self.show(line, self.updates == 0)
+                except Exception as exc:  # a progress line is a nicety: the answer still comes
+                    log.info("could not show that the request still waits: %s", exc)
+                    return
+                self.updates += 1
+
+
+def waiting_for(target: str | None) -> str:
+    """Who a request waits on, as the progress line names it."""
+    return target or "the back ends"
 
 
 class LiveMessage:

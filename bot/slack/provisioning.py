@@ -115,16 +115,11 @@ async def step_submitted(services: Services, actor: Actor, view: dict[str, Any],
     return Step(ack={"response_action": "clear"}, then=then)
 
 
-async def resume_clicked(services: Services, actor: Actor, raw_value: Any, trigger_id: str,
+async def resume_clicked(services: Services, actor: Actor, record_id: str, target: str, trigger_id: str,
                          client: AsyncWebClient) -> None:
-    """Open the resume form: the recorded plan, the secrets typed again."""
+    """Open the resume form: the recorded plan, the secrets typed again (the button's value parsed by the
+    listener: `bot.slack.payloads.ResumeRef`)."""
     meta = metadata(actor)
-    try:
-        ref = json.loads(raw_value or "{}") if isinstance(raw_value, str) else {}
-    except ValueError:
-        ref = {}
-    ref = ref if isinstance(ref, dict) else {}
-    record_id, target = str(ref.get("id", "")), str(ref.get("target", ""))
     record = await asyncio.to_thread(services.store.provisioning.get, record_id) if record_id else None
     if record is None or record.target != target or target not in await provision_targets(services, actor.user_id):
         view = pm.message_view(f"Provisioning `{record_id}` cannot be resumed by you here.", meta)

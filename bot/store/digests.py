@@ -113,6 +113,18 @@ class DigestStore:
                             [iso(next_run), iso(now), sub.id, *([] if sub.next_run is None else [sub.next_run])])
         return True
 
+    def release_run(self, sub: Subscription, next_run: datetime, holder: str) -> bool:
+        """Hand back a run `holder` claimed (`claim_run(sub, next_run, …)`) and never posted, so the slot is due
+        again for whichever process leads next (the app stopped before posting). One transaction; False when the
+        claim is not `holder`'s or the subscription moved on since."""
+        with self.database.transaction() as session:
+            if session.execute("DELETE FROM digest_leases WHERE key = ? AND holder = ?",
+                               [f"run:{sub.id}:{sub.next_run}", holder]) != 1:
+                return False
+            session.execute("UPDATE digest_subscriptions SET next_run = ? WHERE id = ? AND next_run = ?",
+                            [sub.next_run, sub.id, iso(next_run)])
+        return True
+
     @staticmethod
     def _lease(session: Session, key: str, holder: str, now: datetime) -> bool:
         return session.execute("INSERT INTO digest_leases (key, holder, at) VALUES (?, ?, ?) ON CONFLICT (key) "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,7 +137,7 @@ def table_lines(rows: list[list[str]]) -> Mrkdwn:
     return Mrkdwn("```") + "\n".join(lines).replace("```", "\u02cb" * 3) + Mrkdwn("```")
 
 
-def line_sections(lines: list[str], limit: int = SECTION_TEXT_MAX - 100) -> list[dict[str, Any]]:
+def line_sections(lines: Sequence[str], limit: int = SECTION_TEXT_MAX - 100) -> list[dict[str, Any]]:
     """Pack lines into as few section blocks as Slack's text limit allows (each line escaped unless `Mrkdwn`)."""
     chunks: list[list[Mrkdwn]] = []
     current: list[Mrkdwn] = []

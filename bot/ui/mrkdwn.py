@@ -39,7 +39,7 @@ class Mrkdwn(str):
 
     __slots__ = ()
 
-    def __add__(self, other: str) -> Mrkdwn:  # type: ignore[override]
+    def __add__(self, other: str) -> Mrkdwn:
         if isinstance(other, str):
             return Mrkdwn(str.__add__(self, escape(other)))
         return NotImplemented
@@ -49,7 +49,7 @@ class Mrkdwn(str):
             return Mrkdwn(str.__add__(escape(other), self))
         return NotImplemented
 
-    def join(self, parts: Iterable[str]) -> Mrkdwn:  # type: ignore[override]
+    def join(self, parts: Iterable[str]) -> Mrkdwn:
         return Mrkdwn(str.join(self, (escape(p) for p in parts)))
 
     def format(self, *args: Any, **kwargs: Any) -> Mrkdwn:

@@ -126,3 +126,10 @@ def test_the_messages_tab_gets_prompts_fitted_to_the_role(bot: Bot) -> None:
     prompts = call.params["prompts"]
     prompts = json.loads(prompts) if isinstance(prompts, str) else prompts
     assert 1 <= len(prompts) <= 4 and not any("create" in p["message"] for p in prompts)
+
+
+def test_assistant_requests_are_counted_by_how_they_were_resolved(bot: Bot) -> None:
+    ask(bot, "how many phoenix projects are there", user="U0VIEWER")
+    registry = bot.project.services.metrics.registry
+    assert registry.get_sample_value("projectops_assistant_requests_total",
+                                     {"resolver": "offline", "answer": "understood"}) == 1

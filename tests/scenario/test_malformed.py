@@ -47,7 +47,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=not os.environ
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
 
-CONFIRM_VALUE = json.dumps({"text": "delete phoenix rag-eval", "user": "U0ADMIN"}, separators=(",", ":"))
+CONFIRM_VALUE = "set by click()"  # an opaque confirmation id made in the store
 PLAIN = {"type": "plain_text", "text": "x"}
 
 #: Every button and menu of a message: its action id and the action as a click reports it.
@@ -203,9 +203,13 @@ def click(bot: Bot, action_id: str) -> dict[str, Any]:
         view = {"callback_id": ids.CREATE_CALLBACK, "private_metadata": json.dumps(meta), "blocks": []}
         signed = bot.requests.block_actions([{"action_id": action_id, **VIEW_ACTIONS[action_id]}], view=view)
     else:
+        action = {"action_id": action_id, **MESSAGE_ACTIONS[action_id]}
+        if action_id in (ids.CONFIRM_ACTION, ids.CANCEL_ACTION):  # a real confirmation, so the click goes deep
+            action["value"] = bot.store.confirmations.create(
+                command="delete phoenix rag-eval", requester="U0ADMIN", team="T0TEAM", channel="C0OPS",
+                surface="command").id
         message = {"text": "a result", "blocks": [{"type": "section", "block_id": "b1", "text": PLAIN}]}
-        signed = bot.requests.block_actions([{"action_id": action_id, **MESSAGE_ACTIONS[action_id]}],
-                                            message=message)
+        signed = bot.requests.block_actions([action], message=message)
     return signed.payload
 
 
@@ -335,11 +339,11 @@ def audited(bot: Bot, operation: str) -> list[dict[str, Any]]:
     return [r for r in bot.audit.query(AuditQuery(limit=200)) if r["operation"] == operation]
 
 
-BROKEN_BUTTON = re.compile(r"broken|out of date|no longer", re.IGNORECASE)
+BROKEN_BUTTON = re.compile(r"broken|out of date", re.IGNORECASE)
 
 
 @pytest.mark.parametrize("value", ['{"text": 123, "user": "U0ADMIN"}', "null", "[]", '{"user": "U0ADMIN"}',
-                                   "not json"])
+                                   "not json", "x" * 5000, ""])
 @pytest.mark.parametrize("action_id", [ids.CONFIRM_ACTION, ids.CANCEL_ACTION])
 def test_a_broken_confirm_or_cancel_value_is_answered_and_audited(fuzz_bot: Bot, logs: Any, action_id: str,
                                                                   value: str) -> None:
@@ -351,7 +355,7 @@ def test_a_broken_confirm_or_cancel_value_is_answered_and_audited(fuzz_bot: Bot,
     assert [r["user"] for r in audited(fuzz_bot, "button.broken")] == ["U0ADMIN"]
 
 
-@pytest.mark.parametrize("value", [None, 7, {"id": "x"}, ["x"]])
+@pytest.mark.parametrize("value", [7, 1.5, True, {"id": "x"}, ["x"]])
 @pytest.mark.parametrize("action_id", [ids.CONFIRM_ACTION, ids.APPROVE_ACTION, ids.REJECT_ACTION,
                                        ids.PROVISION_RESUME_ACTION])
 def test_a_button_value_that_is_not_a_string_is_refused(fuzz_bot: Bot, logs: Any, action_id: str,

@@ -69,4 +69,4 @@ def parse_error(response: httpx.Response, organization: str = "") -> BackendErro
         )
     if status == 429:
         return BackendError("HCP Terraform is rate limiting requests (30 per second).")
-    return BackendError(f"HCP Terraform answered {status}: {text or response.reason_phrase}.")
+    return BackendError(f"HCP Terraform answered {status}: {(text or response.reason_phrase).rstrip('.')}.")

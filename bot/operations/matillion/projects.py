@@ -23,6 +23,7 @@ from bot.operations.context import OpContext
 from bot.operations.matillion.common import KIND, MatillionParams, client_of, line_sections, target_name
 from bot.operations.outcome import exists, gone
 from bot.operations.registry import register
+from bot.operations.rules import slack_safe_name
 from bot.operations.suggest import command_word
 from bot.store.provisioning import Provisioning
 from bot.ui import blocks as bk
@@ -156,6 +157,8 @@ class ProjectCreateParams(MatillionParams):
     warehouse: str = Field(description="snowflake or redshift")
     description: str = Field(default="", max_length=1000)
     deployment_type: str = Field(default="HYBRID", description="hybrid or full_saas")
+
+    _name = field_validator("name", mode="before")(slack_safe_name)
 
     @field_validator("warehouse")
     @classmethod

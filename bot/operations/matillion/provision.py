@@ -34,7 +34,7 @@ from bot.operations.matillion.common import KIND, MatillionParams, client_of, re
 from bot.operations.matillion.projects import create_hint
 from bot.operations.parser import args_to_fields
 from bot.operations.registry import register
-from bot.operations.rules import rule_error
+from bot.operations.rules import rule_error, slack_safe_name
 from bot.redact import is_secret_key, register_secret, scrub
 from bot.store.provisioning import Provisioning, ProvisioningStore
 from bot.ui import blocks as bk
@@ -96,6 +96,8 @@ class ProvisionParams(MatillionParams):
     password: SecretStr | None = None
     git_access_token: SecretStr | None = None
     resume: str | None = Field(default=None, description="provisioning id to continue")
+
+    _names = field_validator("name", "connection", "environment", mode="before")(slack_safe_name)
 
     @field_validator("agent", mode="before")
     @classmethod
@@ -505,7 +507,7 @@ def render_status(result: StatusResult, ctx: OpContext) -> Rendered:
         return Rendered(text=text, blocks=[bk.section(text)])
     if result.single:
         rec = result.records[0]
-        lines = [md("{} *Provisioning {}* of {} — {} (attempt {}, by {})", STATUS_MARK.get(rec.status, ""),
+        lines: list[str] = [md("{} *Provisioning {}* of {} — {} (attempt {}, by {})", STATUS_MARK.get(rec.status, ""),
                     code(rec.id), bold(rec.plan.get("name")), rec.status, rec.attempts, user(rec.requested_by))]
         for step in plan_steps(rec.plan):
             if rec.done(step):

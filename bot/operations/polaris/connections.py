@@ -10,9 +10,11 @@ from pydantic import Field, field_validator, model_validator
 from bot.backends.polaris.models import Connection, ConnectionTest, Project
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
+from bot.operations.outcome import exists, gone
 from bot.operations.polaris import render as r
 from bot.operations.polaris.common import KIND, ProjectParams, project_of, target_name
 from bot.operations.registry import register
+from bot.operations.rules import slack_safe_name
 from bot.ui import blocks as bk
 
 #: Connection types whose secrets (passwords, keys) would have to be typed into Slack: not offered here.
@@ -115,6 +117,8 @@ class ConnectionCreateParams(ConnectionParams):
     endpoint: str | None = Field(default=None, description="AWS endpoint (s3, kinesis)")
     description: str | None = None
 
+    _name = field_validator("name", mode="before")(slack_safe_name)
+
     @field_validator("type", mode="before")
     @classmethod
     def _no_secret_types(cls, value: Any) -> Any:
@@ -164,9 +168,19 @@ def render_created(result: ConnectionCreated, ctx: OpContext) -> Rendered:
     return Rendered(text=text, blocks=[bk.section(text), bk.context(_summary(c).replace("\n", " "), hint)])
 
 
+async def read_connection(ctx: OpContext, params: ConnectionParams) -> Connection:
+    """The connection the request names, as Polaris has it now."""
+    client, project = await project_of(ctx, params.project)
+    return await client.get_connection(project.uid, params.name)
+
+
+def _connection_name(params: ConnectionParams) -> str:
+    return params.name
+
+
 register(Operation(
     name="connection.create", summary="create an S3, Kinesis or push-streaming connection in a Polaris project",
-    idempotent=True,
+    idempotent=True, verify=exists(read_connection, name=_connection_name),
     params=ConnectionCreateParams, risk=Risk.WRITE, run=run_create, render=render_created, kind=KIND,
     positional=("project", "name", "type"),
     examples=("/projects connection create polaris clickstream clicks-2025 s3 --bucket acme-clicks "
@@ -236,6 +250,7 @@ def render_deleted(result: ConnectionDeleted, ctx: OpContext) -> Rendered:
 
 register(Operation(
     name="connection.delete", summary="delete a Polaris connection", params=ConnectionParams,
+    verify=gone(read_connection, name=_connection_name),
     risk=Risk.DESTRUCTIVE, run=run_delete, render=render_deleted, kind=KIND, preview=preview_delete,
     examples=("/projects connection delete polaris marketing-sandbox marketing-uploads",),
 ))

@@ -25,7 +25,7 @@ from bot.operations.polaris.common import (
     target_name,
 )
 from bot.operations.registry import register
-from bot.operations.rules import rule_error
+from bot.operations.rules import rule_error, slack_safe_name
 from bot.operations.suggest import command_word
 from bot.ui import blocks as bk
 from bot.ui.paging import PageParams, command_text, paged_rows
@@ -224,6 +224,8 @@ class ProjectCreateParams(PolarisParams):
     region: str | None = Field(default=None, description="region (default: the API's region)")
     deletion_protection: bool | None = None
     stop_protection: bool | None = None
+
+    _name = field_validator("name", mode="before")(slack_safe_name)
 
     @field_validator("region")
     @classmethod

@@ -12,10 +12,12 @@ from bot.backends.polaris.models import Job, Project, Table
 from bot.errors import UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
+from bot.operations.outcome import exists
 from bot.operations.parser import args_to_fields
 from bot.operations.polaris import render as r
 from bot.operations.polaris.common import KIND, ProjectParams, project_of, target_name
 from bot.operations.registry import register
+from bot.operations.rules import slack_safe_name
 from bot.ui import blocks as bk
 
 Granularity = Literal["hour", "day", "month", "year", "all"]
@@ -153,6 +155,7 @@ class TableCreateParams(TableParams):
     schema_mode: Literal["flexible", "strict"] | None = None
     description: str | None = Field(default=None, max_length=1000)
 
+    _name = field_validator("table", "column", "dimension", "measure", mode="before")(slack_safe_name)
     _columns = field_validator("column", "dimension", "measure")(_check_columns)
 
 
@@ -196,9 +199,19 @@ def render_changed(result: TableChanged, ctx: OpContext) -> Rendered:
     return Rendered(text=text, blocks=blocks)
 
 
+async def read_table(ctx: OpContext, params: TableParams) -> Table:
+    """The table the request names, as Polaris has it now."""
+    client, project = await project_of(ctx, params.project)
+    return await client.get_table(project.uid, params.table)
+
+
+def _table_name(params: TableParams) -> str:
+    return params.table
+
+
 register(Operation(
     name="table.create", summary="create a detail or aggregate table in a Polaris project",
-    idempotent=True,
+    idempotent=True, verify=exists(read_table, name=_table_name),
     params=TableCreateParams, risk=Risk.WRITE, run=run_create, render=render_changed, kind=KIND,
     examples=(
         "/projects table create polaris clickstream pageviews --column __time:timestamp --column page:string",
@@ -211,6 +224,7 @@ register(Operation(
 class AddColumnsParams(TableParams):
     column: list[str] = Field(min_length=1, description="name:type, repeatable")
 
+    _name = field_validator("column", mode="before")(slack_safe_name)
     _columns = field_validator("column")(_check_columns)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.backends.http import budget
 from bot.backends.polaris.models import Job, Project, Table
 from bot.digests import build_digest, classify, render_digest
 from bot.errors import BackendError
@@ -166,3 +167,35 @@ async def test_fan_out_is_concurrent_and_tables_only_for_shown_projects() -> Non
 def test_storage_chart_is_a_png(rows: int) -> None:
     png = storage_chart([(f"p{i}", i * GB, 100 * GB, (i - 1) * GB if i else None) for i in range(rows)])
     assert png.startswith(b"\x89PNG") and len(png) > 1000
+
+
+async def test_a_digest_no_back_end_answered_says_so() -> None:
+    """Not "0 jobs need attention": nothing was read, and the digest says why, in words."""
+
+    class Broken:
+        async def list_projects(self) -> list[Project]:
+            raise ValueError("Expecting ',' delimiter: line 1 column 80")  # not an OpError: still no class name
+
+    clients = Clients({"polaris": Broken(), "phoenix": FakeCounts(error=BackendError("Phoenix answered 500."))})
+    digest = await build_digest(services("polaris", "phoenix"), {"job-health", "storage"}, now=NOW, clients=clients)
+    assert digest.blind and digest.targets == 2
+    rendered = render_digest(digest)
+    text = rendered.text + str(rendered.blocks)
+    assert rendered.text == "projectops job health and storage digest: no back end answered, so there is nothing to " \
+                            "report"
+    assert "None of the 2 back ends answered" in text and "Phoenix answered 500." in text
+    assert "its answer could not be read" in text and "ValueError" not in text and "need attention" not in text
+
+
+async def test_a_slow_back_end_is_a_line_within_its_share_of_the_bound() -> None:
+    polaris = FakePolaris([project("clickstream", 50)], {}, delay=5)
+    config = AppConfig(targets={"polaris": Target(name="polaris", kind="polaris", url="http://p.example"),
+                                "phoenix": Target(name="phoenix", kind="phoenix", url="http://x.example")},
+                       backends={"timeout_seconds": 0.5})
+    started = time.monotonic()
+    with budget(0.5):  # inside `digest now`: the command's bound
+        digest = await build_digest(SimpleNamespace(config=config), {"storage"}, now=NOW,
+                                    clients=Clients({"polaris": polaris, "phoenix": FakeCounts(4)}))
+    assert time.monotonic() - started < 1.5 and not digest.blind
+    assert digest.down == ["`polaris` (polaris): no answer in time"] and digest.counts == [("phoenix", "phoenix", 4)]
+    assert "(1 target not reachable)" in render_digest(digest).text

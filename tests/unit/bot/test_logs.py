@@ -16,7 +16,7 @@ from bot.operations.base import Actor, Operation, OpRequest, Rendered, Risk
 from bot.operations.executor import execute
 from bot.operations.registry import Registry
 from bot.redact import register_secret
-from bot.slack.middleware import middleware_for
+from bot.slack.middleware import observe_request
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ async def test_an_operation_logs_under_its_audit_id_and_the_slack_request(captur
     async def go_on() -> None:
         return None
 
-    await middleware_for(services)[0](request, BoltResponse(status=200), go_on)  # as Bolt runs it per request
+    await observe_request(services)(request, BoltResponse(status=200), go_on)  # as Bolt runs it per request
     result = await execute(services, OpRequest(operation=op, actor=Actor(user_id="UOPS", channel_id="C1"),
                                                params=Params(), target="pol"))
     logging.getLogger("projectops.after").info("answered")

@@ -15,7 +15,7 @@ from bot.metrics import DISCARDED, Metrics, metrics_of, request_arrived
 from bot.operations.base import Actor, Operation, OpRequest, Rendered, Risk
 from bot.operations.executor import execute
 from bot.operations.registry import Registry
-from bot.slack.middleware import TimedAck, middleware_for, surface_of
+from bot.slack.middleware import TimedAck, observe_request, surface_of
 
 
 def samples(metrics: Metrics) -> dict[tuple[str, frozenset], float]:
@@ -198,7 +198,7 @@ def test_surface_of(body: dict, surface: str) -> None:
 
 async def test_the_ack_is_timed_from_arrival_by_surface(make_services) -> None:
     services = make_services({}, registry=Registry())
-    observe = middleware_for(services)[0]
+    observe = observe_request(services)
     request = AsyncBoltRequest(body="", context={})
     request.body = {"type": "block_actions", "trigger_id": "1.2.abc"}
 
@@ -218,3 +218,11 @@ async def test_the_ack_is_timed_from_arrival_by_surface(make_services) -> None:
     assert value(metrics, "projectops_acks_total", surface="block_actions", status="200") == 1
     assert samples(metrics)[("projectops_ack_duration_seconds_sum",
                              frozenset({("surface", "block_actions")}))] > 1.0
+
+
+def test_a_deep_copied_request_shares_the_apps_metrics() -> None:
+    import copy
+
+    metrics = Metrics()
+    ack = copy.deepcopy(TimedAck(metrics, "command", 0.0))  # as Bolt copies a request for a lazy listener
+    assert ack.metrics is metrics

@@ -302,3 +302,25 @@ def test_alert_keys_with_colons_in_project_names() -> None:
     assert digest.unknown("job:polaris:team:alpha:j1")
     assert not digest.unknown("job:polaris:team:beta:j1")
     assert Digest(kinds=set(), at=T0, since=T0, unreachable={"polaris"}).unknown("storage:polaris:uid-a")
+
+
+async def test_digest_runs_and_alert_checks_are_counted(tmp_path: Path) -> None:
+    from bot.metrics import Metrics
+
+    clock = Clock(T0)
+    jobs = {"uid-a": [job("j1")]}
+    scheduler, slack = make_scheduler(tmp_path / "db.sqlite", FakePolaris([project("a", 50)], jobs), clock)
+    scheduler.services.metrics = metrics = Metrics()
+    subscribe(scheduler, "all", "hourly", T0)
+    clock.now = T0 + timedelta(hours=1)
+    assert len(await scheduler.run_due()) == 1
+    jobs["uid-a"] = [job("j1", health="error")]
+    slack.failures = [500, 500, 500, 500]  # the alert cannot be posted
+    await scheduler.check_alerts()
+
+    def count(kind: str, outcome: str) -> float:
+        labels = {"kind": kind, "outcome": outcome}
+        return metrics.registry.get_sample_value("projectops_scheduled_runs_total", labels) or 0
+
+    assert (count("digest", "ok"), count("digest", "failed")) == (1, 0)
+    assert (count("alerts", "ok"), count("alerts", "failed")) == (0, 1)

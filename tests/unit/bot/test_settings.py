@@ -75,3 +75,13 @@ def test_load_config_reports_yaml_errors_and_missing_files(tmp_path: Path) -> No
     with pytest.raises(ConfigError, match="existing"):
         load_config(tmp_path / "missing.yml")
     assert load_config(None).targets == {}
+
+
+def test_the_time_a_command_may_wait_on_back_ends_is_configured() -> None:
+    config = parse_config({"backends": {"timeout_seconds": 8, "progress_seconds": 2}}, "c.yml", {})
+    assert (config.backends.timeout_seconds, config.backends.progress_seconds) == (8, 2)
+    assert config.backends.verify_seconds == 2 and config.backends.per_target_seconds == pytest.approx(6.4)
+    assert parse_config({}, "c.yml", {}).backends.timeout_seconds == 20
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"backends": {"timeout_seconds": 0}}, "c.yml", {})
+    assert str(caught.value).startswith("c.yml: backends.timeout_seconds:")

@@ -151,3 +151,40 @@ def test_rule_helpers() -> None:
     assert rules.field_problem(Sample, "word", "{x}") == "No {braces} in a word."
     assert rules.field_problem(Sample, "word", "toolong") == "String should have at most 4 characters"
     assert rules.field_problem(Sample, "word", "ok") is None
+
+
+@pytest.mark.parametrize(("command", "kind", "values"), [
+    ('create phoenix "<!here>"', "phoenix", {"name": "<!here>"}),
+    ('create terraform "<!channel> team"', "terraform", {"name": "<!channel> team"}),
+    ('create polaris "<@U0ADMIN>"', "polaris", {"name": "<@U0ADMIN>", "plan": "starter"}),
+    ('create matillion "<!everyone>" snowflake', "matillion", {"name": "<!everyone>", "warehouse": "snowflake",
+                                                              "deployment_type": "hybrid"}),
+])
+def test_names_slack_would_read_as_pings_are_refused_on_create(
+    command: str, kind: str, values: dict[str, Any], registry: Registry, config: AppConfig, no_http: list[str],
+) -> None:
+    typed = typed_refusal(command, registry, config)
+    assert typed.startswith("A name cannot contain < or >: Slack would read them as a mention or a link")
+    assert form_refusal(kind, values, registry) == {"name": typed}
+    assert no_http == []
+
+
+@pytest.mark.parametrize("command", [
+    'table create polaris clickstream "<!here>" --column page:string',
+    'table create polaris clickstream pageviews --column "<!here>:string"',
+    'table add-columns polaris clickstream clicks "<#C0OPS>:string"',
+    'connection create polaris clickstream "<!channel>" s3 --bucket b',
+    'update terraform platform-core --name "a<b"',
+    'provision matillion sales snowflake --connection "<!here>" --environment dev',
+])
+def test_every_other_created_name_follows_the_same_rule(command: str, registry: Registry, config: AppConfig,
+                                                        no_http: list[str]) -> None:
+    assert "cannot contain < or >" in typed_refusal(command, registry, config)
+    assert no_http == []
+
+
+def test_the_slack_rule_leaves_ordinary_names_alone() -> None:
+    assert rules.slack_safe_name("clickstream & co!") == "clickstream & co!"
+    assert rules.slack_safe_name(["a:string", None]) == ["a:string", None]
+    with pytest.raises(Exception, match="e.g. `!here`"):
+        rules.slack_safe_name("<!here>")
