@@ -36,12 +36,14 @@ import yaml
 from bench.harness import (
     SECRET,
     Figures,
+    LocalSlack,
     bare_bolt,
     bare_bolt_app,
     emulators,
     measure,
     percentile,
     replicas,
+    slack_emulator,
 )
 from sandbox.slack import SlackEmulator, SlackRequestBuilder
 
@@ -50,7 +52,7 @@ __all__ = ["SECRET", "bare_bolt_app", "percentile"]  # bench.scale and older scr
 DIGEST_CHANNEL = "C0DIGEST"
 
 
-def keep_digesting(url: str, slack: SlackEmulator, stop: threading.Event) -> dict[str, int]:
+def keep_digesting(url: str, slack: Any, stop: threading.Event) -> dict[str, int]:
     """Ask `/projects digest now 1` again each time the last one is answered, until `stop`; counts what ran."""
     builder = SlackRequestBuilder(SECRET, response_url_base=slack.response_url_base)
     done = {"digests": 0}
@@ -61,7 +63,7 @@ def keep_digesting(url: str, slack: SlackEmulator, stop: threading.Event) -> dic
                 signed = builder.slash_command("digest now 1", user_id="U0ADMIN")
                 rid = builder.last_response_url_id or ""
                 http.post(url + "/slack/events", content=signed.body, headers=signed.headers)
-                while not slack.response_posts(rid) and not stop.is_set():
+                while not slack.answered([rid]) and not stop.is_set():
                     time.sleep(0.05)
                 done["digests"] += 1
 
@@ -70,40 +72,34 @@ def keep_digesting(url: str, slack: SlackEmulator, stop: threading.Event) -> dic
 
 
 def in_processes(args: argparse.Namespace) -> tuple[dict[str, list[Figures]], dict[str, Any]]:
-    slack = SlackEmulator()
-    slack_server = slack.serve()
-    slack.strict = False
     workdir = Path(tempfile.mkdtemp(prefix="bench-ack-"))
     results: dict[str, list[Figures]] = {"bare Bolt": [], "projectops": []}
     extra: dict[str, Any] = {}
-    try:
-        with emulators(workdir, args.latency_ms) as (_, config):
+    with slack_emulator() as slack, emulators(workdir, args.latency_ms) as (_, config):
+        if args.with_digest:
+            data = yaml.safe_load(config.read_text())
+            data["digests"] = {"alert_check_minutes": 0.02, **({"tick_seconds": args.tick} if args.tick else {})}
+            config.write_text(yaml.safe_dump(data))
+        with bare_bolt(slack, workdir) as bare, replicas(1, slack, config, workdir,
+                                                        sqlite=workdir / "bench.db") as ours:
+            stop = threading.Event()
             if args.with_digest:
-                data = yaml.safe_load(config.read_text())
-                data["digests"] = {"alert_check_minutes": 0.02, "tick_seconds": 1}
-                config.write_text(yaml.safe_dump(data))
-            with bare_bolt(slack, workdir) as bare, replicas(1, slack, config, workdir,
-                                                            sqlite=workdir / "bench.db") as ours:
-                stop = threading.Event()
-                if args.with_digest:
-                    builder = SlackRequestBuilder(SECRET, response_url_base=slack.response_url_base)
-                    signed = builder.slash_command(f"digest add all <#{DIGEST_CHANNEL}|digests> daily 09:00")
-                    httpx.post(ours[0] + "/slack/events", content=signed.body, headers=signed.headers)
-                    deadline = time.monotonic() + 30
-                    while not slack.response_posts(builder.last_response_url_id or ""):
-                        assert time.monotonic() < deadline, "the digest subscription was not answered"
-                        time.sleep(0.05)
-                    extra = keep_digesting(ours[0], slack, stop)
-                    time.sleep(2)  # a digest and an alert check are under way
-                load = (args.requests, args.concurrency)
-                for _ in range(args.rounds):
-                    results["bare Bolt"].append(measure(bare, slack, "help", *load, answers=False))
-                    results["projectops"].append(measure(ours, slack, "targets", *load, answers=False))
-                stop.set()
-                extra["posted"] = len(slack.messages(DIGEST_CHANNEL))
-                time.sleep(args.latency_ms / 1000 + 1)  # let the commands' work finish before stopping
-    finally:
-        slack_server.stop()
+                builder = SlackRequestBuilder(SECRET, response_url_base=slack.response_url_base)
+                signed = builder.slash_command(f"digest add all <#{DIGEST_CHANNEL}|digests> daily 09:00")
+                httpx.post(ours[0] + "/slack/events", content=signed.body, headers=signed.headers)
+                deadline = time.monotonic() + 30
+                while not slack.answered([builder.last_response_url_id or ""]):
+                    assert time.monotonic() < deadline, "the digest subscription was not answered"
+                    time.sleep(0.05)
+                extra = keep_digesting(ours[0], slack, stop)
+                time.sleep(2)  # a digest and an alert check are under way
+            load = (args.requests, args.concurrency)
+            for _ in range(args.rounds):
+                results["bare Bolt"].append(measure(bare, slack, "help", *load, answers=False))
+                results["projectops"].append(measure(ours, slack, "targets", *load))  # and its answers
+            stop.set()
+            extra["posted"] = slack.messages(DIGEST_CHANNEL)
+            time.sleep(args.latency_ms / 1000 + 1)  # let the commands' work finish before stopping
     return results, extra
 
 
@@ -147,9 +143,10 @@ def in_one_process(args: argparse.Namespace) -> tuple[dict[str, list[Figures]], 
         time.sleep(1)
     results: dict[str, list[Figures]] = {"bare Bolt": [], "projectops": []}
     load = (args.requests, args.concurrency)
+    local = LocalSlack(slack)
     for _ in range(args.rounds):
-        results["bare Bolt"].append(measure([bare.url], slack, "help", *load, answers=False))
-        results["projectops"].append(measure([ours.url], slack, "targets", *load, answers=False))
+        results["bare Bolt"].append(measure([bare.url], local, "help", *load, answers=False))
+        results["projectops"].append(measure([ours.url], local, "targets", *load, answers=False))
     stop.set()
     if args.with_digest:
         running.cancel()
@@ -168,6 +165,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--with-digest", action="store_true",
                         help="keep a digest of every target and an alert check running meanwhile")
+    parser.add_argument("--tick", type=float, default=1.0,
+                        help="with --with-digest: how often the scheduler wakes, s (0: the app's default)")
     parser.add_argument("--in-process", action="store_true",
                         help="both apps, the emulators and the load generator in this one process")
     args = parser.parse_args()
@@ -178,15 +177,18 @@ def main() -> None:
           f"answering after {args.latency_ms} ms, {where}; median of {args.rounds} alternating rounds"
           + (f"; a digest of every target and an alert check running meanwhile ({extra.get('posted', 0)} digests "
              "posted)" if args.with_digest else ""))
-    medians = {}
     for name, rounds in results.items():
         p50 = statistics.median(f.p50 for f in rounds)
         p99 = statistics.median(f.p99 for f in rounds)
-        medians[name] = (p50, p99)
-        spread = ", ".join(f"{f.p99:.0f}" for f in rounds)
-        print(f"  {name:<11} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   (p99 of each round: {spread} ms)")
-    (b50, b99), (o50, o99) = medians["bare Bolt"], medians["projectops"]
-    print(f"  ratio       p50 {o50 / b50:7.2f}x     p99 {o99 / b99:7.2f}x")
+        cpu = [f.cpu_ms for f in rounds if f.cpu_ms is not None]
+        spent = f"   CPU {statistics.median(cpu):5.1f} ms/command" if cpu else ""
+        print(f"  {name:<11} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms{spent}   (p99 of each round: "
+              + ", ".join(f"{f.p99:.0f}" for f in rounds) + " ms)")
+    pairs = list(zip(results["bare Bolt"], results["projectops"], strict=True))
+    r50 = [ours.p50 / bare.p50 for bare, ours in pairs]
+    r99 = [ours.p99 / bare.p99 for bare, ours in pairs]
+    print(f"  ratio       p50 {statistics.median(r50):7.2f}x     p99 {statistics.median(r99):7.2f}x   (median of the "
+          "rounds' ratios; p99 of each round: " + ", ".join(f"{r:.2f}" for r in r99) + ")")
 
 
 if __name__ == "__main__":

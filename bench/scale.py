@@ -28,8 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness import ROOT, Figures, bare_bolt, emulators, measure, replicas
-from sandbox.slack import SlackEmulator
+from bench.harness import ROOT, Figures, bare_bolt, emulators, measure, replicas, slack_emulator
 
 # ---------------------------------------------------------------- audit appends
 
@@ -93,41 +92,37 @@ def main() -> None:
     from pg import postgres_server  # tests/pg.py: Debian's PostgreSQL in a temporary folder
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-scale-"))
-    slack = SlackEmulator()
-    slack_server = slack.serve()
-    slack.strict = False
     rows: list[tuple[str, int, Figures]] = []
     appends: list[tuple[str, Appends]] = []
-    try:
-        with emulators(workdir, args.latency_ms) as (_, config), postgres_server() as pg:
-            if pg is None and args.only != "sqlite":
-                print("(PostgreSQL is not installed here: apt-get install -y postgresql; SQLite only)")
-            load = (args.requests, args.concurrency)
-            with bare_bolt(slack, workdir) as urls:
-                rows.append(("bare Bolt (acks only)", 1, measure(urls, slack, "help", *load, answers=False)))
-            if args.only != "postgresql":
-                for count in (1, 2):
-                    db = workdir / f"sqlite-{count}.db"
-                    with replicas(count, slack, config, workdir, sqlite=db) as urls:
-                        rows.append(("SQLite" + (" (one file)" if count > 1 else ""), count,
-                                     measure(urls, slack, args.command, *load)))
-            if pg is not None and args.only != "sqlite":
-                for count in (1, 2):
-                    with replicas(count, slack, config, workdir, database_url=pg.database()) as urls:
-                        rows.append(("PostgreSQL", count, measure(urls, slack, args.command, *load)))
-            if args.only != "postgresql":
-                appends.append(("SQLite", audit_appends(workdir / "appends.db", args.writers, args.rows)))
-            if pg is not None and args.only != "sqlite":
-                appends.append(("PostgreSQL", audit_appends(pg.database(), args.writers, args.rows)))
-    finally:
-        slack_server.stop()
+    with slack_emulator() as slack, emulators(workdir, args.latency_ms) as (_, config), postgres_server() as pg:
+        if pg is None and args.only != "sqlite":
+            print("(PostgreSQL is not installed here: apt-get install -y postgresql; SQLite only)")
+        load = (args.requests, args.concurrency)
+        with bare_bolt(slack, workdir) as urls:
+            rows.append(("bare Bolt (acks only)", 1, measure(urls, slack, "help", *load, answers=False)))
+        if args.only != "postgresql":
+            for count in (1, 2):
+                db = workdir / f"sqlite-{count}.db"
+                with replicas(count, slack, config, workdir, sqlite=db) as urls:
+                    rows.append(("SQLite" + (" (one file)" if count > 1 else ""), count,
+                                 measure(urls, slack, args.command, *load)))
+        if pg is not None and args.only != "sqlite":
+            for count in (1, 2):
+                with replicas(count, slack, config, workdir, database_url=pg.database()) as urls:
+                    rows.append(("PostgreSQL", count, measure(urls, slack, args.command, *load)))
+        if args.only != "postgresql":
+            appends.append(("SQLite", audit_appends(workdir / "appends.db", args.writers, args.rows)))
+        if pg is not None and args.only != "sqlite":
+            appends.append(("PostgreSQL", audit_appends(pg.database(), args.writers, args.rows)))
 
     print(f"\n`/projects {args.command}`: {args.requests} signed commands, {args.concurrency} at a time, back ends "
           f"answering after {args.latency_ms} ms, {os.cpu_count()} CPUs")
-    print(f"  {'setup':<24}{'replicas':>9}{'commands/s':>12}{'ack p50':>10}{'ack p99':>10}{'answered':>10}")
+    print(f"  {'setup':<24}{'replicas':>9}{'commands/s':>12}{'ack p50':>10}{'ack p99':>10}{'answered':>10}"
+          f"{'CPU/command':>13}")
     for name, count, f in rows:
+        cpu = f"{f.cpu_ms:>11.1f}ms" if f.cpu_ms is not None else ""
         print(f"  {name:<24}{count:>9}{f.per_second:>12.1f}{f.p50:>8.1f}ms{f.p99:>8.1f}ms"
-              f"{f.answered:>6}/{f.sent}")
+              f"{f.answered:>6}/{f.sent}{cpu}")
     print(f"\naudit appends: {args.writers} writers x {args.rows} complete rows each (row, outcome, chain link)")
     print(f"  {'database':<24}{'rows/s':>9}{'rows':>12}{'chained':>10}{'chain':>10}")
     for name, a in appends:

@@ -37,7 +37,7 @@ def register(app: AsyncApp, services: Services) -> None:
                        client: AsyncWebClient) -> None:
         await ack()
         click = interaction(context)
-        message = click.message.model_dump() if click.message is not None else None
+        message = click.message.model_dump(exclude_unset=True) if click.message is not None else None
         await dispatch.share(services, context["actor"], message, respond=Reply(respond, client, click), client=client)
 
     @app.action(ids.RERUN_ACTION)

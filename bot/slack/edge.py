@@ -9,16 +9,28 @@ is a number, `authorizations` that is not a list of objects); those are the send
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.payload_utils import (
+    to_action,
+    to_command,
+    to_event,
+    to_message,
+    to_options,
+    to_shortcut,
+    to_step,
+    to_view,
+)
 
 from bot.slack import payloads
 
 TIMESTAMP_HEADER = "x-slack-request-timestamp"
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
 
 
 def _object(text: str) -> dict[str, Any] | None:
@@ -29,10 +41,16 @@ def _object(text: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+#: What Bolt reads from every request before and around any listener (the arguments it offers them all).
+_BOLT_READS = (to_options, to_shortcut, to_action, to_view, to_command, to_event, to_message, to_step)
+
+
 def _bolt_cannot_read(body: dict[str, Any]) -> bool:
-    """Bolt's own reading of the ids in a payload (its request context) fails on it."""
+    """Bolt's own reading of a payload (its request context, the arguments of every listener) fails on it."""
     try:
         build_async_context(AsyncBoltContext(), body)
+        for read in _BOLT_READS:
+            read(body)
     except Exception:  # any failure there is a 500 from Bolt: the payload is what is wrong
         return True
     return False
@@ -41,7 +59,7 @@ def _bolt_cannot_read(body: dict[str, Any]) -> bool:
 def malformed(body: bytes, headers: Mapping[str, str]) -> tuple[int, str] | None:
     """(status, reason) for a request to refuse before Bolt sees it; None for one to hand on."""
     timestamp = headers.get(TIMESTAMP_HEADER, "")
-    if not timestamp.strip().lstrip("-").isdigit():
+    if not _INTEGER.fullmatch(timestamp.strip()):  # ASCII digits only: Bolt's int() takes "١٢٣", not "²"
         return 401, "missing or malformed X-Slack-Request-Timestamp"
     try:
         text = body.decode("utf-8")

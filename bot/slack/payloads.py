@@ -15,7 +15,7 @@ Two kinds of wrong, two answers:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -37,6 +37,17 @@ class _Shape(BaseModel):
     """Checked where projectops or Bolt reads; anything else Slack sends is kept as it came."""
 
     model_config = ConfigDict(extra="allow")
+
+
+class _Envelope(_Shape):
+    """A whole request. Bolt reads `event` as an object on every request (`body.get("event", {}).get(...)`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _event_is_an_object(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "event" in data and not isinstance(data["event"], dict):
+            raise ValueError("event must be an object")
+        return data
 
 
 class Ref(_Shape):
@@ -122,7 +133,7 @@ class ResponseUrl(_Shape):
     response_url: StrictStr = ""
 
 
-class Interaction(_Shape):
+class Interaction(_Envelope):
     """A click, a menu choice, a form submission or closing, an options request, a shortcut."""
 
     type: StrictStr
@@ -214,7 +225,7 @@ class Event(_Shape):
         return self.channel if isinstance(self.channel, str) else self.channel.id if self.channel else ""
 
 
-class EventCallback(_Shape):
+class EventCallback(_Envelope):
     type: Literal["event_callback"]
     event: Event
     event_id: StrictStr = ""
@@ -224,13 +235,13 @@ class EventCallback(_Shape):
     is_ext_shared_channel: StrictBool | None = None
 
 
-class OtherJson(_Shape):
+class OtherJson(_Envelope):
     """A JSON body that is not an event delivery (url_verification, app_rate_limited, …)."""
 
     type: StrictStr | None = None
 
 
-class SlashCommand(_Shape):
+class SlashCommand(_Envelope):
     """A slash command's form fields (always strings: nothing in a form can have another type)."""
 
     command: StrictStr
@@ -249,16 +260,20 @@ class SlashCommand(_Shape):
 Payload = Interaction | EventCallback | SlashCommand | OtherJson
 
 
+INTERACTIONS = ("block_actions", "view_submission", "view_closed", "block_suggestion", "shortcut", "message_action",
+                "interactive_message", "dialog_submission", "dialog_cancellation", "dialog_suggestion")
+
+
 def parse(body: dict[str, Any]) -> Payload:
-    """The request's payload as Bolt hands it to listeners (`req.body`); raises ValueError when its shape is
-    not one Slack sends (a pydantic ValidationError, which says where)."""
+    """The request's payload as Bolt hands it to listeners (`req.body`); raises a pydantic ValidationError (which
+    says where) when its shape is not one Slack sends. Its `type` decides (Bolt routes on it too)."""
+    kind = body.get("type")
+    if kind == "event_callback":
+        return EventCallback.model_validate(body)
+    if kind in INTERACTIONS or "user" in body:
+        return Interaction.model_validate(body)
     if "command" in body:
         return SlashCommand.model_validate(body)
-    if body.get("type") == "event_callback":
-        return EventCallback.model_validate(body)
-    if "user" in body or body.get("type") in ("block_actions", "view_submission", "view_closed", "block_suggestion",
-                                              "shortcut", "message_action"):
-        return Interaction.model_validate(body)
     return OtherJson.model_validate(body)
 
 
@@ -279,7 +294,7 @@ class _Value(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
     @classmethod
-    def decode(cls, raw: str | None):  # type: ignore[no-untyped-def]
+    def decode(cls, raw: str | None) -> Self | None:
         """The value parsed from its JSON text, or None when it is not what projectops put there."""
         if not isinstance(raw, str) or not raw:
             return None

@@ -43,7 +43,7 @@ def test_unknown_command_gets_usage_help_and_closest_command_in_the_ack(bot: Bot
 def test_bad_arguments_show_the_usage(bot: Bot) -> None:
     body = bot.command("audit last lots")[0].json()
     text = message_text(body)
-    assert "`last` needs a number" in text and "Usage: `/projects audit [me|@user|<target>]" in text
+    assert "`last` needs a number" in text and "Usage: `/projects audit [me|@user|&lt;target&gt;]" in text
 
 
 def test_whoami_reports_role_and_profile(bot: Bot) -> None:

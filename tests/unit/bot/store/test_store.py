@@ -18,7 +18,8 @@ from bot.store.approvals import APPROVED, EXPIRED, PENDING, REJECTED
 from bot.store.migrations import MIGRATIONS
 
 TABLES = {"audit", "audit_chain", "seen_deliveries", "approvals", "digest_subscriptions", "digest_figures",
-          "digest_alerts", "digest_leases", "channel_pacing", "provisioning", "leases", "create_claims"}
+          "digest_alerts", "digest_leases", "channel_pacing", "provisioning", "leases", "create_claims",
+          "confirmations"}
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 # A database as the code before bot/store left it: audit migrations 1-4 in user_version, the other tables made
