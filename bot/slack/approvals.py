@@ -176,15 +176,24 @@ async def _load(services: Services, approval_id: Any, message_ts: str = "") -> A
     return approval
 
 
-async def approve(services: Services, actor: Actor, approval_id: Any, respond: Any, message_ts: str = "") -> None:
-    """An Approve click: only another admin, only while pending, once; then run it and post the result."""
-    user = actor.user_id
+async def _pending(services: Services, actor: Actor, approval_id: Any, respond: Any,
+                   message_ts: str) -> Approval | None:
+    """The request a click names while it can still be decided; otherwise the clicker is told why not."""
     approval = await _load(services, approval_id, message_ts)
     if approval is None:
         await respond(**await _unknown(services, actor, approval_id))
-        return
+        return None
     if approval.status != PENDING or approval.expired:
         await respond(**await _already_decided(services, approval))
+        return None
+    return approval
+
+
+async def approve(services: Services, actor: Actor, approval_id: Any, respond: Any, message_ts: str = "") -> None:
+    """An Approve click: only another admin, only while pending, once; then run it and post the result."""
+    user = actor.user_id
+    approval = await _pending(services, actor, approval_id, respond, message_ts)
+    if approval is None:
         return
     if user == approval.requester:
         await respond(**await _refuse(services, approval, actor,
@@ -221,12 +230,8 @@ async def approve(services: Services, actor: Actor, approval_id: Any, respond: A
 async def reject(services: Services, actor: Actor, approval_id: Any, respond: Any, message_ts: str = "") -> None:
     """A Reject click: an admin, or the requester withdrawing it; nothing runs."""
     user = actor.user_id
-    approval = await _load(services, approval_id, message_ts)
+    approval = await _pending(services, actor, approval_id, respond, message_ts)
     if approval is None:
-        await respond(**await _unknown(services, actor, approval_id))
-        return
-    if approval.status != PENDING or approval.expired:
-        await respond(**await _already_decided(services, approval))
         return
     target = services.config.target(approval.target) if approval.target else None
     if user != approval.requester and not await services.policy.can_approve(user, target):
