@@ -25,6 +25,13 @@ def captured():
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     buffer = io.StringIO()
+    # earlier tests (servers started in process, the CLI) may have quietened or detached these loggers
+    loggers = [logging.getLogger(name) for name in ("projectops", "projectops.test", "projectops.ops",
+                                                     "projectops.executor")]
+    kept = [(lg.level, lg.propagate, lg.disabled) for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.NOTSET)
+        lg.propagate, lg.disabled = True, False
 
     def use(fmt: str):
         root.handlers[:] = [logs.handler(fmt, buffer)]
@@ -34,6 +41,9 @@ def captured():
     yield use
     root.handlers[:] = saved[0]
     root.setLevel(saved[1])
+    for lg, (level, propagate, disabled) in zip(loggers, kept, strict=True):
+        lg.setLevel(level)
+        lg.propagate, lg.disabled = propagate, disabled
 
 
 def test_json_lines_carry_time_level_logger_message_and_the_ids(captured) -> None:
