@@ -167,6 +167,7 @@ class Background:
         self.thread.start()
 
         async def begin() -> None:
+            SESSIONS.open()
             self.tasks = [asyncio.create_task(sweep_forever(self.services), name="approval-expiry"),
                           asyncio.create_task(self.scheduler.run_forever(), name="digest-scheduler")]
 
@@ -195,6 +196,7 @@ def start_background(project: ProjectOps) -> Background:
     """Long-running duties of a running app (expiring approvals, scheduled digests and alerts), on their own thread;
     called on the serving loop, whose Slack work in flight is tracked from here on (`stop_background` drains it)."""
     project.inflight.install(asyncio.get_running_loop())
+    SESSIONS.open()  # the serving loop keeps its connections to Slack
     return Background(project).start()
 
 

@@ -55,21 +55,24 @@ class AuditBacklog:
                 self._retrying = asyncio.get_running_loop().create_task(self._retry(), name="audit-backlog")
 
     def flush(self) -> int:
-        """Write every kept outcome the database takes now (blocking); returns how many are still kept."""
+        """Write every kept outcome the database takes now, oldest first (blocking); returns how many are still
+        kept. An outcome stays counted until it is written."""
         with self._lock:
-            pending, self._pending = self._pending, []
-        kept: list[tuple[AuditLog, PendingOutcome]] = []
-        for index, (audit, item) in enumerate(pending):
+            pending = list(self._pending)
+        for entry in pending:
+            audit, item = entry
             try:
                 audit.finish(item.row_id, item.outcome, **item.details)
             except StoreError:
-                kept.extend(pending[index:])  # still away: keep the rest in order, try again later
-                break
+                break  # still away: the rest stay kept, in order, for the next try
             except ValueError:  # already completed (the first write did commit before the connection broke)
-                continue
-            log.info("audit #%s: kept outcome %s written", item.row_id, item.outcome)
+                pass
+            else:
+                log.info("audit #%s: kept outcome %s written", item.row_id, item.outcome)
+            with self._lock:
+                if entry in self._pending:  # another flush (the retry, the stop) may have written it first
+                    self._pending.remove(entry)
         with self._lock:
-            self._pending[:0] = kept
             return len(self._pending)
 
     async def _retry(self) -> None:

@@ -27,20 +27,29 @@ TIMEOUT_SECONDS = 30
 
 
 class LoopSessions:
-    """One aiohttp session per running event loop, made on first use."""
+    """One aiohttp session per event loop that opted in (`open`), made on first use and closed by `aclose`.
+    On any other loop `get` answers None, and slack_sdk opens a session per call as it always does."""
 
     def __init__(self) -> None:
+        self._open: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
         self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
             weakref.WeakKeyDictionary())
         self._lock = threading.Lock()
 
+    def open(self) -> None:
+        """The running loop keeps its connections to Slack from now on (until `aclose`)."""
+        with self._lock:
+            self._open.add(asyncio.get_running_loop())
+
     def get(self) -> aiohttp.ClientSession | None:
-        """The running loop's session (None outside a loop: the caller makes its own, as slack_sdk does)."""
+        """The running loop's session, or None (outside a loop, or a loop that did not `open`)."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return None
         with self._lock:
+            if loop not in self._open:
+                return None
             session = self._sessions.get(loop)
             if session is None or session.closed:
                 session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS))
@@ -49,8 +58,10 @@ class LoopSessions:
 
     async def aclose(self) -> None:
         """Close the running loop's session (each loop closes its own, on its way out)."""
+        loop = asyncio.get_running_loop()
         with self._lock:
-            session = self._sessions.pop(asyncio.get_running_loop(), None)
+            self._open.discard(loop)
+            session = self._sessions.pop(loop, None)
         if session is not None:
             await session.close()
 

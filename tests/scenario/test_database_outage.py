@@ -89,3 +89,73 @@ def test_an_outcome_the_database_missed_is_written_once_it_is_back(bot: Bot, mon
         time.sleep(0.05)
     assert bot.audit.query(AuditQuery(operation="phoenix.project.list"))[0]["outcome"] == "succeeded"
     assert bot.audit.verify().ok and len(bot.project.services.audit_backlog) == 0
+
+
+# -- a real outage: PostgreSQL behind a TCP proxy that is cut and restored --------------------------------------
+
+@pytest.fixture
+def cut_off_bot(slack, demo_config_dict: dict, tmp_path, registry: Registry, pg_url: str) -> Iterator[tuple]:
+    from rig import running_inproc_bot
+    from unit.bot.store.store_helpers import Proxy  # tests/unit/bot/store: a proxy that can be cut
+
+    port = int(pg_url.rsplit(":", 1)[1].split("/")[0])
+    proxy = Proxy(port)
+    try:
+        with running_inproc_bot(slack, demo_config_dict, tmp_path, registry,
+                                projectops_database_url=pg_url.replace(f":{port}/", f":{proxy.port}/")) as bot:
+            yield bot, proxy
+    finally:
+        proxy.close()
+
+
+def test_postgresql_cut_off_refuses_before_anything_runs_and_works_again_once_back(cut_off_bot, backend_calls,
+                                                                                   tmp_path) -> None:
+    bot, proxy = cut_off_bot
+    assert bot.store.kind == "postgresql" and "rag-eval" in message_text(bot.run("list phoenix"))
+    proxy.cut()
+    backend_calls.clear()
+    _, rid = bot.command("list phoenix")
+    deadline = time.monotonic() + 30  # the pool gives up on the cut connection within seconds
+    while not any(DATABASE_DOWN in message_text(post) for post in bot.slack.response_posts(rid)):
+        assert time.monotonic() < deadline, bot.slack.response_posts(rid)
+        time.sleep(0.05)
+    assert backend_calls.calls("GET", "/phoenix/") == []
+    proxy.restore()
+    deadline = time.monotonic() + 20
+    while "rag-eval" not in message_text(bot.run("list phoenix")):
+        assert time.monotonic() < deadline, "projectops did not recover once the database was back"
+    assert bot.audit.verify().ok
+    assert not list(tmp_path.rglob("*.db"))  # PostgreSQL: no SQLite file
+
+
+def test_an_outcome_lost_to_a_cut_mid_operation_is_written_once_postgresql_is_back(cut_off_bot, backends,
+                                                                                   monkeypatch) -> None:
+    import httpx
+
+    from bot.operations import backlog
+
+    bot, proxy = cut_off_bot
+    monkeypatch.setattr(backlog, "RETRY_SECONDS", 0.3)
+    httpx.post(f"{backends}/phoenix/_faults", json={"latency_ms": 1500}).raise_for_status()
+    ack, rid = bot.command("list phoenix")
+    assert ack.status_code == 200
+    time.sleep(0.7)  # the row has started, the list waits on Phoenix
+    proxy.cut()
+    deadline = time.monotonic() + 30  # the work is done and answered, database or not
+    while not any("rag-eval" in message_text(post) for post in bot.slack.response_posts(rid)):
+        assert time.monotonic() < deadline, bot.slack.response_posts(rid)
+        time.sleep(0.05)
+    assert len(bot.project.services.audit_backlog) == 1
+    proxy.restore()
+    deadline = time.monotonic() + 20
+    while len(bot.project.services.audit_backlog):
+        assert time.monotonic() < deadline, "the kept outcome was not written once the database was back"
+        time.sleep(0.1)
+    rows = None
+    while rows is None:  # the pool may still be replacing its cut connections
+        try:
+            rows = bot.audit.query(AuditQuery(operation="phoenix.project.list"))
+        except StoreUnavailable:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    assert [r["outcome"] for r in rows] == ["succeeded"] and bot.audit.verify().ok
