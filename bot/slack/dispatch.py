@@ -1,5 +1,5 @@
 """What a typed `/projects` text does, wherever it was typed: the slash command, a row's menu, a rerun button,
-a mention or a DM. Destructive work gets the confirmation first; forms open; the rest runs and answers."""
+a mention or a DM (through the assistant). Destructive work gets the confirmation first; forms open; the rest runs and answers."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ from bot.slack.runner import (
     request_for,
     route,
     run_request,
-    run_text,
 )
 from bot.ui import blocks as bk
 from bot.ui.ids import SHARE_BLOCK
@@ -152,11 +151,3 @@ async def share(services: Services, actor: Actor, message: Any, *, respond: Any,
         await respond(replace_original=False, response_type="ephemeral",
                       text=bk.fallback(f"I could not post in this channel ({exc.response.get('error')}); invite me "
                                        "first."))
-
-
-async def conversation(services: Services, actor: Actor, text: str, say: Any, thread_ts: str | None = None) -> None:
-    """A mention (answered in its thread) or a DM: the same commands as `/projects`."""
-    rendered = await run_text(services, text, actor)
-    await services.pacer.turn(actor.channel_id)
-    kwargs = {"thread_ts": thread_ts} if thread_ts else {}
-    await say(text=bk.fallback(rendered.text), blocks=bk.fit_message(rendered.blocks), **kwargs)

@@ -110,19 +110,6 @@ async def run_request(services: Services, request: OpRequest) -> tuple[OpResult,
     return result, render_result(services, result)
 
 
-async def run_parsed(services: Services, parsed: ParsedCommand, actor: Actor) -> Rendered:
-    _, rendered = await run_request(services, request_for(parsed, actor))
-    return rendered
-
-
-async def run_text(services: Services, text: str, actor: Actor) -> Rendered:
-    """Parse and run a `/projects`-style text (mentions and DMs)."""
-    parsed = parse_or_usage(services, text)
-    if isinstance(parsed, UsageError):
-        return await bad_input(services, actor, text, parsed)
-    return await run_parsed(services, parsed, actor)
-
-
 async def read_value(services: Services, actor: Actor, name: str, kind: str | None, target: str | None,
                      params: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
     """One READ operation's value through the choke point (dashboards, pickers); None when missing or failed."""
