@@ -1,5 +1,6 @@
 """What a typed `/projects` text does, wherever it was typed: the slash command, a row's menu, a rerun button,
-a mention or a DM (through the assistant). Destructive work gets the confirmation first; forms open; the rest runs and answers."""
+a mention or a DM (through the assistant). Destructive work gets the confirmation first; forms open; the rest runs
+and answers."""
 
 from __future__ import annotations
 
