@@ -86,7 +86,7 @@ def run(
     )] = "text",
 ) -> None:
     """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
-    from bot.app import StartupError, build, http_app, start_background, stop_background
+    from bot.app import StartupError, build, http_app, settle_heap, start_background, stop_background
 
     setup_logging(log_level, log_format)
     env, config = load_env_and_config()
@@ -96,6 +96,7 @@ def run(
         project = build(env, config)
     except StartupError as exc:
         fail(str(exc))
+    settle_heap()
     if env.slack_app_token is not None and not http:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
