@@ -2,6 +2,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pytest workers: one more than the cores, since many tests wait on servers and subprocesses (3 on 2 cores)
+WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 
 .PHONY: test run demo lint bench clean
 
@@ -18,11 +20,13 @@ lint: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 
+# pytest keeps bytecode caches even where the environment turns them off (PYTHONDONTWRITEBYTECODE): every worker
+# and every app process the tests start would otherwise compile bot/ and rewrite the tests' asserts again
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(WORKERS) --dist loadfile
 
 run: $(STAMP)
 	$(BIN)/projectops run

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import loopback
 import pytest
 from rig import Bot, InprocBot, WireLog, running_bot, running_inproc_bot
 
@@ -15,6 +15,14 @@ from bot.operations.registry import Registry
 from sandbox.backends.server import create_emulators_app, demo_config, emulator_apps
 from sandbox.serving import ServerHandle, serve_in_thread
 from sandbox.slack import SlackEmulator
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with slow tests (real Phoenix servers, app processes) first: with `make test`'s `-n auto --dist
+    loadfile`, each goes whole to one worker at the start, while the others run the rest, instead of leaving a
+    long module to the end of the run."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)  # stable: everything else keeps its order
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +57,7 @@ def backends_server(backend_wire_log: WireLog) -> Iterator[ServerHandle]:
 @pytest.fixture
 def backends(backends_server: ServerHandle) -> Iterator[str]:
     """Base URL of the four back-end emulators, reset to the demo seed and with no faults."""
-    with httpx.Client(base_url=backends_server.url, timeout=10) as http:
+    with loopback.Client(base_url=backends_server.url, timeout=10) as http:
         for kind in emulator_apps("empty"):
             http.post(f"/{kind}/_admin/reset", json={"seed": "demo"})
             http.delete(f"/{kind}/_faults")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import loopback
 import yaml
 from slack_bolt.async_app import AsyncBoltRequest
 
@@ -34,7 +35,7 @@ class Bot:
     project: ProjectOps
     slack: SlackEmulator
     requests: SlackRequestBuilder
-    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
+    http: httpx.Client = field(default_factory=lambda: loopback.Client(timeout=10))
 
     @property
     def audit(self):

@@ -5,15 +5,21 @@ of projects spends most of its time there; aiohttp's pool (via `httpx-aiohttp`) 
 request. Every aiohttp failure is mapped back to the httpx exception `HttpBackend` tells apart: a refused
 connection is a `ConnectError` (the back end is down), a timeout a `TimeoutException`, anything else a
 `TransportError`. Proxy (`HTTPS_PROXY`, `NO_PROXY`) and CA bundle (`SSL_CERT_FILE`) variables are read once,
-when the transport is made (aiohttp's own `trust_env` would look them, and ~/.netrc, up on every request).
+when the transport is made (aiohttp's own `trust_env` would look them, and ~/.netrc, up on every request), and
+every transport shares one TLS context per CA setting (`tls_context`): loading the CA bundle takes tens of ms,
+once per client otherwise (an app builds one per target, a digest one per fan-out).
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import ssl
 import urllib.parse
 import urllib.request
 
 import aiohttp
+import certifi
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
@@ -53,14 +59,27 @@ def environment_proxy(url: str) -> httpx.Proxy | None:
     return httpx.Proxy(chosen) if chosen else None
 
 
+@functools.lru_cache(maxsize=4)
+def _tls_context(cert_file: str, cert_dir: str) -> ssl.SSLContext:
+    if cert_file:
+        return ssl.create_default_context(cafile=cert_file)
+    if cert_dir:
+        return ssl.create_default_context(capath=cert_dir)
+    return ssl.create_default_context(cafile=certifi.where())  # httpx's default bundle
+
+
+def tls_context() -> ssl.SSLContext:
+    """The verifying TLS context for the CA setting now in the environment, built once per setting."""
+    return _tls_context(os.environ.get("SSL_CERT_FILE", ""), os.environ.get("SSL_CERT_DIR", ""))
+
+
 class PooledTransport(AiohttpTransport):
     """`AiohttpTransport` with one pool of `max_connections`, the environment's proxy for `base_url` and CA
     settings, and failures mapped as above."""
 
     def __init__(self, max_connections: int = 64, base_url: str = "") -> None:
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-        # trust_env here only lets the SSL context honour SSL_CERT_FILE / SSL_CERT_DIR
-        super().__init__(limits=limits, trust_env=True, client=self._session,
+        super().__init__(verify=tls_context(), limits=limits, client=self._session,
                          proxy=environment_proxy(base_url) if base_url else None)
 
     def _session(self) -> aiohttp.ClientSession:

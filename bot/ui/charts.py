@@ -1,17 +1,30 @@
-"""PNG charts for digests (matplotlib, Agg backend: no display needed)."""
+"""PNG charts for digests (matplotlib, Agg backend: no display needed).
+
+matplotlib is imported with the first chart, not with the app: it is over a third of the app's import time, and
+most processes (a replica that never builds a digest, the CLI) never draw one.
+"""
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 MAX_BARS = 25
+
+
+@functools.cache
+def _figure_class() -> type[Figure]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    return Figure
 
 
 def storage_chart(rows: Sequence[tuple[str, int, int | None, int | None]], title: str = "Storage used",
@@ -23,7 +36,7 @@ def storage_chart(rows: Sequence[tuple[str, int, int | None, int | None]], title
     """
     rows = list(rows)[:MAX_BARS]
     gb = 1e9
-    figure = Figure(figsize=(8, max(2.0, 0.35 * len(rows) + 1.2)), dpi=100)
+    figure = _figure_class()(figsize=(8, max(2.0, 0.35 * len(rows) + 1.2)), dpi=100)
     axes = figure.subplots()
     labels = [r[0] for r in rows][::-1]
     current = [r[1] / gb for r in rows][::-1]

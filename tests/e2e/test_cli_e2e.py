@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import loopback
 import yaml
 
 from sandbox.serving import free_port
@@ -62,7 +63,7 @@ def test_run_http_answers_a_signed_help(slack: SlackEmulator, tmp_path: Path) ->
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
+                if loopback.get(f"{url}/healthz").status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -70,7 +71,7 @@ def test_run_http_answers_a_signed_help(slack: SlackEmulator, tmp_path: Path) ->
             time.sleep(0.1)
         builder = SlackRequestBuilder("cli-secret", response_url_base=slack.response_url_base)
         signed = builder.slash_command("help")
-        response = httpx.post(f"{url}/slack/events", content=signed.body, headers=signed.headers)
+        response = loopback.post(f"{url}/slack/events", content=signed.body, headers=signed.headers)
         assert response.status_code == 200
         rid = builder.last_response_url_id
         call = slack.wait_for_sync("response_url", lambda c: c.path == f"/response_url/{rid}", 10)
@@ -140,7 +141,7 @@ def test_run_log_format_json_writes_one_object_a_line(slack: SlackEmulator, tmp_
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
+                if loopback.get(f"{url}/healthz").status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -149,7 +150,7 @@ def test_run_log_format_json_writes_one_object_a_line(slack: SlackEmulator, tmp_
         builder = SlackRequestBuilder("json-log-secret", response_url_base=slack.response_url_base)
         signed = builder.slash_command("help")
         trigger_id = parse_qs(signed.body if isinstance(signed.body, str) else signed.body.decode())["trigger_id"][0]
-        assert httpx.post(f"{url}/slack/events", content=signed.body, headers=signed.headers).status_code == 200
+        assert loopback.post(f"{url}/slack/events", content=signed.body, headers=signed.headers).status_code == 200
         rid = builder.last_response_url_id
         slack.wait_for_sync("response_url", lambda c: c.path == f"/response_url/{rid}", 10)
     finally:

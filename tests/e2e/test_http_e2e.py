@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-import httpx
+import loopback
 from rig import Bot, message_text
 
 from bot.store.audit import AuditQuery
@@ -55,5 +55,5 @@ def test_a_request_slack_could_not_have_sent_is_refused_at_the_edge(bot: Bot) ->
 
 
 def test_healthz(bot: Bot) -> None:
-    response = httpx.get(f"{bot.url}/healthz")
+    response = loopback.get(f"{bot.url}/healthz")
     assert response.status_code == 200 and response.json()["ok"] is True

@@ -3,13 +3,13 @@ emulators, then one scrape must parse as Prometheus text and show the counters m
 
 from __future__ import annotations
 
-import httpx
+import loopback
 from prometheus_client.parser import text_string_to_metric_families
 from rig import Bot, message_text
 
 
 def scrape(bot: Bot) -> dict[tuple[str, frozenset], float]:
-    response = httpx.get(f"{bot.url}/metrics")
+    response = loopback.get(f"{bot.url}/metrics")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     return {(s.name, frozenset(s.labels.items())): s.value
             for family in text_string_to_metric_families(response.text) for s in family.samples}

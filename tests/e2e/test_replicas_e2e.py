@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import loopback
 import pytest
 import yaml
 from rig import Bot, WireLog, message_text
@@ -70,7 +71,7 @@ def wait_ready(replica: Replica, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if httpx.get(f"{replica.url}/readyz", timeout=2).status_code == 200:
+            if loopback.get(f"{replica.url}/readyz", timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -227,7 +228,7 @@ def test_sigterm_finishes_the_work_in_flight_and_hands_the_lead_over_at_once(
         other = pair.replicas[1 - pair.replicas.index(leader)]
         bot = pair.bots[pair.replicas.index(leader)]
         message = ask_for_delete(bot, "rag-eval")
-        httpx.post(f"{backends}/phoenix/_faults", json={"latency_ms": 1500}).raise_for_status()
+        loopback.post(f"{backends}/phoenix/_faults", json={"latency_ms": 1500}).raise_for_status()
         ack, _ = bot.click(message, "projectops_approve", user="U0ADMIN")
         assert ack.status_code == 200
         leader.process.send_signal(signal.SIGTERM)  # while the approved delete waits on Phoenix

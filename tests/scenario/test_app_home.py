@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import loopback
 from rig import Bot, message_text
 
 from scenario.helpers import newest_view
@@ -28,7 +29,7 @@ def home_of(bot: Bot, user: str) -> dict[str, Any]:
 
 
 def test_home_shows_role_targets_and_recent_actions(bot: Bot, backends: str) -> None:
-    httpx.patch(f"{backends}/polaris/_admin/projects/clickstream", json={"currentBytes": 95, "maxBytes": 100})
+    loopback.patch(f"{backends}/polaris/_admin/projects/clickstream", json={"currentBytes": 95, "maxBytes": 100})
     bot.run("whoami", user="U0OPERATOR")
     text = message_text(home_of(bot, "U0OPERATOR"))
     assert "You are *operator*" in text

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import loopback
 import pytest
 from rig import Bot, message_text, running_inproc_bot
 
@@ -35,7 +36,7 @@ def llm_server() -> Iterator[ServerHandle]:
 
 @pytest.fixture
 def llm(llm_server: ServerHandle) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=llm_server.url, timeout=5) as client:
+    with loopback.Client(base_url=llm_server.url, timeout=5) as client:
         client.post("/_admin/reset")
         yield client
 

@@ -3,7 +3,7 @@ Previous / Next and a row's menu, each click signed and dispatched in process.""
 
 from __future__ import annotations
 
-import httpx
+import loopback
 from rig import Bot, WireLog, message_text
 
 from bot.store import AuditQuery
@@ -118,7 +118,7 @@ def test_share_posts_the_result_in_the_channel(bot: Bot) -> None:
 
 
 def test_next_page_reruns_the_command_and_replaces_the_message(bot: Bot, backends: str) -> None:
-    httpx.post(f"{backends}/terraform/_admin/bulk", json={"projects": 25, "workspaces_per_project": 0})
+    loopback.post(f"{backends}/terraform/_admin/bulk", json={"projects": 25, "workspaces_per_project": 0})
     first = bot.run("list terraform --search bulk")
     assert "Page 1 of 3" in message_text(first)
     assert buttons(first)["projectops_rerun_next"] == "list terraform --search bulk --page 2"

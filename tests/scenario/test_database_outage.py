@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import loopback
 import pytest
 from rig import Bot, message_text
 from stand_ins import RUNS, registered, stand_in
@@ -130,13 +131,12 @@ def test_postgresql_cut_off_refuses_before_anything_runs_and_works_again_once_ba
 
 def test_an_outcome_lost_to_a_cut_mid_operation_is_written_once_postgresql_is_back(cut_off_bot, backends,
                                                                                    monkeypatch) -> None:
-    import httpx
 
     from bot.operations import backlog
 
     bot, proxy = cut_off_bot
     monkeypatch.setattr(backlog, "RETRY_SECONDS", 0.3)
-    httpx.post(f"{backends}/phoenix/_faults", json={"latency_ms": 1500}).raise_for_status()
+    loopback.post(f"{backends}/phoenix/_faults", json={"latency_ms": 1500}).raise_for_status()
     ack, rid = bot.command("list phoenix")
     assert ack.status_code == 200
     time.sleep(0.7)  # the row has started, the list waits on Phoenix

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+import loopback
 from rig import Bot, message_text
 
 from bot.store import AuditQuery
@@ -30,7 +30,7 @@ def test_subscription_posts_a_fresh_digest_when_due_and_alerts_once(bot: Bot, ba
     now = datetime.now(UTC)
     assert on_app_loop(bot, scheduler.run_due(now)) == []  # not due yet
 
-    with httpx.Client(base_url=f"{backends}/polaris") as http:  # fresh figures, read when the digest runs
+    with loopback.Client(base_url=f"{backends}/polaris") as http:  # fresh figures, read when the digest runs
         http.patch("/_admin/projects/iot-telemetry", json={"currentBytes": 190_000_000_000}).raise_for_status()
     later = now + timedelta(days=1, minutes=1)
     assert on_app_loop(bot, scheduler.run_due(later)) == [1]
@@ -51,9 +51,9 @@ def test_subscription_posts_a_fresh_digest_when_due_and_alerts_once(bot: Bot, ba
     assert chart.channel_id == CHANNEL and chart.content.startswith(b"\x89PNG")
 
     # a job goes to error between digests: one alert over two checks
-    state = httpx.get(f"{backends}/polaris/_admin/state").json()
+    state = loopback.get(f"{backends}/polaris/_admin/state").json()
     assert any(p["name"] == "analytics-prod" for p in state["projects"])
-    with httpx.Client(base_url=f"{backends}/polaris") as http:
+    with loopback.Client(base_url=f"{backends}/polaris") as http:
         jobs = http.get("/v1/projects/" + _uid(state, "analytics-prod") + "/jobs", auth=("demo-polaris-key", ""))
         job = next(j for j in jobs.json()["values"] if j["health"]["status"] == "ok")
         http.patch(f"/_admin/projects/analytics-prod/jobs/{job['id']}", json={"health": "error"}).raise_for_status()
@@ -75,7 +75,7 @@ def test_list_now_remove_and_a_down_back_end_is_a_line(bot: Bot, backends: str) 
     listed = message_text(bot.run("digest list", user="U0VIEWER"))
     assert "#1* storage" in listed and "weekly mon 09:00 (UTC)" in listed and "`terraform`" in listed
 
-    httpx.post(f"{backends}/phoenix/_faults", json={"status": 500, "count": 50}).raise_for_status()
+    loopback.post(f"{backends}/phoenix/_faults", json={"status": 500, "count": 50}).raise_for_status()
     assert "posted to <#C0STORE>" in message_text(bot.run("digest now 1", user="U0VIEWER"))
     [digest] = bot.slack.messages("C0STORE")
     posted = message_text(digest)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import httpx
+import loopback
 import pytest
 from rig import Bot, message_text
 
@@ -27,7 +28,7 @@ PINGS = ("<!everyone>", "<!channel>", "<!here>")
 @pytest.fixture
 def planted(backends: str) -> Iterator[str]:
     """EVIL in a Phoenix project's description, an HCP Terraform project's description and a Polaris job's error."""
-    with httpx.Client(base_url=backends, timeout=10) as http:
+    with loopback.Client(base_url=backends, timeout=10) as http:
         http.put("/phoenix/v1/projects/rag-eval", json={"description": f"RAG evals {EVIL}"}).raise_for_status()
 
         listed = http.get("/terraform/api/v2/organizations/acme/projects", headers=TERRAFORM,

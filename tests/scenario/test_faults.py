@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
+import loopback
 import pytest
 from rig import Bot, message_text
 
@@ -155,7 +155,7 @@ def everything_posted(bot: Bot) -> str:
 
 def names_on(backends: str, kind: str) -> set[str]:
     """The project names the emulator holds, read from its API (faults off)."""
-    with httpx.Client(base_url=f"{backends}/{kind}", timeout=10) as http:
+    with loopback.Client(base_url=f"{backends}/{kind}", timeout=10) as http:
         if kind == "polaris":
             data = http.get("/v1/projects", auth=("demo-polaris-key", "")).json()
             return {p["metadata"]["name"] for p in data}
@@ -182,7 +182,7 @@ def no_row_left_started(bot: Bot) -> None:
 
 
 def set_faults(backends: str, spec: dict[str, Any] | None) -> None:
-    with httpx.Client(base_url=backends, timeout=10) as http:
+    with loopback.Client(base_url=backends, timeout=10) as http:
         for kind in KINDS:
             http.delete(f"/{kind}/_faults").raise_for_status()
             if spec:
@@ -301,7 +301,7 @@ LOST: dict[str, tuple[dict[str, Any], str]] = {
 def test_a_delete_that_happened_is_reported_as_done(lost: str, make_bot, config: dict, backends: str) -> None:
     spec, words = LOST[lost]
     config["approvals"] = {"required_for": []}  # the admin's own confirmation runs it
-    with make_bot(config) as bot, httpx.Client(base_url=backends, timeout=10) as http:
+    with make_bot(config) as bot, loopback.Client(base_url=backends, timeout=10) as http:
         for kind in KINDS:
             http.post(f"/{kind}/_faults", json={**spec, "method": "DELETE"}).raise_for_status()
 
@@ -329,7 +329,7 @@ def test_a_delete_that_happened_is_reported_as_done(lost: str, make_bot, config:
 @pytest.mark.parametrize("lost", list(LOST))
 def test_a_create_that_happened_is_reported_as_done(lost: str, make_bot, config: dict, backends: str) -> None:
     spec, words = LOST[lost]
-    with make_bot(config) as bot, httpx.Client(base_url=backends, timeout=10) as http:
+    with make_bot(config) as bot, loopback.Client(base_url=backends, timeout=10) as http:
         for kind in KINDS:
             http.post(f"/{kind}/_faults", json={**spec, "method": "POST", "path": CREATE_PATHS[kind]})
 

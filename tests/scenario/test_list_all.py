@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-import httpx
+import loopback
 from rig import Bot, message_text
 
 from bot.store import AuditQuery
@@ -36,7 +36,7 @@ def test_list_with_no_target_lists_every_target(bot: Bot) -> None:
 
 def test_one_failing_back_end_is_a_line_not_a_failure(bot: Bot, backends: str) -> None:
     # A 503 storm longer than the client's retries: HCP Terraform fails fast, the others answer.
-    httpx.post(f"{backends}/terraform/_faults", json={"status": 503, "count": 50})
+    loopback.post(f"{backends}/terraform/_faults", json={"status": 503, "count": 50})
     started = time.monotonic()
     text = message_text(bot.run("list"))
     assert time.monotonic() - started < 8
@@ -56,8 +56,8 @@ def test_a_target_name_still_lists_one_target_and_a_wrong_one_is_explained(bot: 
 
 
 def test_large_listings_stay_inside_slack_limits(bot: Bot, backends: str) -> None:
-    httpx.post(f"{backends}/phoenix/_admin/bulk", json={"projects": 400, "prefix": "bulk-with-a-longer-name"})
-    httpx.post(f"{backends}/terraform/_admin/bulk", json={"projects": 300})
+    loopback.post(f"{backends}/phoenix/_admin/bulk", json={"projects": 400, "prefix": "bulk-with-a-longer-name"})
+    loopback.post(f"{backends}/terraform/_admin/bulk", json={"projects": 300})
     text = message_text(bot.run("list phoenix"))
     assert "Phoenix projects on phoenix (406)" in text and "Page 1 of 41 · 406 in all" in text
     text = message_text(bot.run("list terraform"))

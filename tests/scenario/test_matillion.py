@@ -9,7 +9,7 @@ import logging
 import time
 from pathlib import Path
 
-import httpx
+import loopback
 import pytest
 from pydantic import SecretStr
 from rig import Bot, message_text
@@ -39,7 +39,7 @@ def audit_rows(bot: Bot, operation: str, wait: float = 3.0) -> list[dict]:
 
 
 def emulator_projects(backends: str, name: str) -> list[dict]:
-    state = httpx.get(f"{backends}/matillion/_admin/state", timeout=5).json()
+    state = loopback.get(f"{backends}/matillion/_admin/state", timeout=5).json()
     return [p for p in state["projects"] if p["name"] == name]
 
 
@@ -101,7 +101,7 @@ async def test_provisioning_secrets_surface_nowhere(
         await services.slack.chat_postMessage(channel="C0OPS", text=payload["text"], blocks=payload["blocks"])
         return result
 
-    httpx.post(f"{backends}/matillion/_admin/fail", json={"step": "environments", "status": 500}, timeout=5)
+    loopback.post(f"{backends}/matillion/_admin/fail", json={"step": "environments", "status": 500}, timeout=5)
     failed = await run(ProvisionParams(
         name="e2e-secret-dwh", warehouse="SNOWFLAKE", environment="dev", agent=AGENT, account="acme-e2e",
         username="SVC_E2E", private_key=SecretStr(PRIVATE_KEY), passphrase=SecretStr(PASSPHRASE),

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import loopback
 import pytest
 from rig import Bot, message_text
 
@@ -17,7 +18,7 @@ from bot.store import AuditQuery
 
 @pytest.fixture
 def polaris(backends: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{backends}/polaris", timeout=10) as http:
+    with loopback.Client(base_url=f"{backends}/polaris", timeout=10) as http:
         before = http.get("/_admin/config").json()["transition_seconds"]
         http.post("/_admin/config", json={"transition_seconds": 0.3})
         yield http
@@ -205,7 +206,7 @@ def test_read_results_can_be_shared_in_channel(bot: Bot) -> None:
 
 
 def test_app_home_dashboard(bot: Bot, backends: str) -> None:
-    with httpx.Client(base_url=f"{backends}/polaris", timeout=10) as http:
+    with loopback.Client(base_url=f"{backends}/polaris", timeout=10) as http:
         http.patch("/_admin/projects/clickstream", json={"currentBytes": 95, "maxBytes": 100})
     bot.run("list phoenix", user="U0OPERATOR")
     event = {"type": "app_home_opened", "user": "U0OPERATOR", "channel": "D0HOME", "tab": "home",

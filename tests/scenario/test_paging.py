@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+import loopback
 from rig import Bot, message_text
 
 
@@ -16,7 +16,7 @@ def row_menus(payload: dict) -> list[dict]:
 
 
 def test_pages_keep_the_filter(bot: Bot, backends: str) -> None:
-    httpx.post(f"{backends}/terraform/_admin/bulk", json={"projects": 25, "workspaces_per_project": 0})
+    loopback.post(f"{backends}/terraform/_admin/bulk", json={"projects": 25, "workspaces_per_project": 0})
     first = bot.run("list terraform --search bulk")
     assert len(row_menus(first)) == 10 and "Page 1 of 3" in message_text(first)
     assert buttons(first)["projectops_rerun_next"] == "list terraform --search bulk --page 2"

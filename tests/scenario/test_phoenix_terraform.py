@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Iterator
 
-import httpx
+import loopback
 import pytest
 from rig import Bot, message_text
 
@@ -79,7 +79,7 @@ def test_phoenix_bad_names_and_roles(bot: Bot, backend_calls) -> None:
 
 
 def test_phoenix_storage_full_is_explained(bot: Bot, backends: str) -> None:
-    httpx.post(f"{backends}/phoenix/_admin/config", json={"storage_full": True})
+    loopback.post(f"{backends}/phoenix/_admin/config", json={"storage_full": True})
     text = message_text(bot.run("create phoenix more-data", user="U0OPERATOR"))
     assert "out of storage" in text and "Delete old projects" in text
 

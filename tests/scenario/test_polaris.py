@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import loopback
 import pytest
 from rig import Bot, message_text
 
@@ -16,7 +17,7 @@ from bot.store import AuditQuery
 @pytest.fixture
 def polaris(backends: str) -> Iterator[httpx.Client]:
     """The Polaris emulator's control endpoints, with quick state transitions for this test only."""
-    with httpx.Client(base_url=f"{backends}/polaris", timeout=10) as http:
+    with loopback.Client(base_url=f"{backends}/polaris", timeout=10) as http:
         before = http.get("/_admin/config").json()["transition_seconds"]
         http.post("/_admin/config", json={"transition_seconds": 0.3})
         yield http

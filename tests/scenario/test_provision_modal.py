@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+import loopback
 import pytest
 from rig import Bot, message_text
 
@@ -62,7 +62,7 @@ SELECTS = {"warehouse", "deployment_type", "access_level", pm.TARGET_BLOCK}
 
 
 def emulator_projects(backends: str, name: str) -> list[dict]:
-    state = httpx.get(f"{backends}/matillion/_admin/state", timeout=5).json()
+    state = loopback.get(f"{backends}/matillion/_admin/state", timeout=5).json()
     return [p for p in state["projects"] if p["name"] == name]
 
 
@@ -151,7 +151,7 @@ def test_step_errors_and_target_picker(bot: Bot) -> None:
 
 
 def test_failed_provisioning_offers_resume(bot: Bot, backends: str) -> None:
-    httpx.post(f"{backends}/matillion/_admin/fail", json={"step": "environments", "status": 500}, timeout=5)
+    loopback.post(f"{backends}/matillion/_admin/fail", json={"step": "environments", "status": 500}, timeout=5)
     step4 = through_step3(bot, "modal-resume")["view"]
     assert submit(bot, step4, {"private_key": PRIVATE_KEY}) == {"response_action": "clear"}
     text = ephemeral_text(bot, "stopped at step 3 of 3")

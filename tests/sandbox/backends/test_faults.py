@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import loopback
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -42,7 +43,7 @@ def server() -> Iterator[str]:
 @pytest.fixture
 def http(server: str) -> Iterator[httpx.Client]:
     CHANGES.clear()
-    with httpx.Client(base_url=server, timeout=5) as client:
+    with loopback.Client(base_url=server, timeout=5) as client:
         client.delete("/_faults")
         yield client
         client.delete("/_faults")

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 
 import httpx
+import loopback
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -22,7 +23,7 @@ ANALYTICS = "4c6d3f5e-2b1a-4e8f-9a7b-0c1d2e3f4a5b"  # demo: fully provisioned Sn
 MARKETING = "9e8d7c6b-5a49-4a3b-8c2d-1e0f9a8b7c6d"  # demo: Redshift project with only a connection
 AGENT = "7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d"
 PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nMIIEvQ-not-a-real-key\n-----END PRIVATE KEY-----"
-HTTP = httpx.Client(timeout=10)  # one client (and SSL context) for all one-off calls: keeps the suite fast
+HTTP = loopback.Client(timeout=10)  # one client (and SSL context) for all one-off calls: keeps the suite fast
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,7 @@ def new_token(base: str) -> str:
 @pytest.fixture
 def api(base: str) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {new_token(base)}"}  # plain http: verify=False skips CA loading
-    with httpx.Client(base_url=base, headers=headers, timeout=10, verify=False) as client:
+    with loopback.Client(base_url=base, headers=headers, timeout=10, verify=False) as client:
         yield client
 
 
@@ -408,7 +409,7 @@ def test_azure_devops_repository(api: httpx.Client) -> None:
 def test_burst_rate_limit_per_token(base: str) -> None:
     assert HTTP.post(f"{base}/_admin/config", json={"rate_limit_per_second": 5}).json()["rate_limit_per_second"] == 5
     token, other = new_token(base), new_token(base)
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, verify=False) as client:
+    with loopback.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, verify=False) as client:
         responses = [client.get("/v1/projects") for _ in range(8)]
         assert [r.status_code for r in responses[:5]] == [200] * 5
         limited = [r for r in responses[5:] if r.status_code == 429]

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
+import loopback
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -363,7 +364,7 @@ def _bearer(token: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-token"}])
 def test_auth_missing_or_bad_token_is_401(phoenix_auth: PhoenixAuth, headers: dict[str, str]) -> None:
-    response = httpx.get(f"{phoenix_auth.url}/v1/projects", headers=headers)
+    response = loopback.get(f"{phoenix_auth.url}/v1/projects", headers=headers)
     assert (response.status_code, response.text) == (401, "Invalid token")
     assert is_text(response)
     assert response.headers["www-authenticate"].startswith('Bearer realm="Arize Phoenix"')
@@ -371,7 +372,7 @@ def test_auth_missing_or_bad_token_is_401(phoenix_auth: PhoenixAuth, headers: di
 
 
 def test_auth_admin_can_do_everything(phoenix_auth: PhoenixAuth) -> None:
-    with httpx.Client(base_url=phoenix_auth.url, headers=_bearer(phoenix_auth.admin_token)) as admin:
+    with loopback.Client(base_url=phoenix_auth.url, headers=_bearer(phoenix_auth.admin_token)) as admin:
         name = unique("adm")
         assert admin.post("/v1/projects", json={"name": name}).status_code == 200
         assert admin.get(f"/v1/projects/{name}").status_code == 200
@@ -382,8 +383,8 @@ def test_auth_admin_can_do_everything(phoenix_auth: PhoenixAuth) -> None:
 def test_auth_member_can_read_and_create_but_not_change(phoenix_auth: PhoenixAuth) -> None:
     url = phoenix_auth.url
     with (
-        httpx.Client(base_url=url, headers=_bearer(phoenix_auth.member_token)) as member,
-        httpx.Client(base_url=url, headers=_bearer(phoenix_auth.admin_token)) as admin,
+        loopback.Client(base_url=url, headers=_bearer(phoenix_auth.member_token)) as member,
+        loopback.Client(base_url=url, headers=_bearer(phoenix_auth.admin_token)) as admin,
     ):
         name = unique("mem")
         assert member.get("/v1/projects").status_code == 200
@@ -403,7 +404,7 @@ def test_auth_member_can_read_and_create_but_not_change(phoenix_auth: PhoenixAut
 
 
 def test_auth_default_project_403_differs_from_admin_403(phoenix_auth: PhoenixAuth) -> None:
-    response = httpx.delete(f"{phoenix_auth.url}/v1/projects/default", headers=_bearer(phoenix_auth.admin_token))
+    response = loopback.delete(f"{phoenix_auth.url}/v1/projects/default", headers=_bearer(phoenix_auth.admin_token))
     assert (response.status_code, response.text) == (403, "The default project cannot be deleted")
 
 
@@ -411,7 +412,7 @@ def test_auth_default_project_403_differs_from_admin_403(phoenix_auth: PhoenixAu
 
 
 def test_storage_full_blocks_create_and_update_but_not_reads_or_deletes(phoenix_storage_full: str) -> None:
-    with httpx.Client(base_url=phoenix_storage_full) as client:
+    with loopback.Client(base_url=phoenix_storage_full) as client:
         for response in (
             client.post("/v1/projects", json={"name": unique("full")}),
             client.put("/v1/projects/default", json={"description": "x"}),

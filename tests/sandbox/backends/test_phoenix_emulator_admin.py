@@ -10,6 +10,7 @@ import base64
 from collections.abc import Iterator
 
 import httpx
+import loopback
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -33,7 +34,7 @@ def server() -> Iterator[str]:
 
 @pytest.fixture
 def phx(server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{server}/phoenix", timeout=10) as client:
+    with loopback.Client(base_url=f"{server}/phoenix", timeout=10) as client:
         assert client.post("/_admin/reset", json={"seed": "demo"}).status_code == 200
         client.delete("/_faults")
         yield client
@@ -133,12 +134,12 @@ def test_injected_faults_are_plain_text(phx: httpx.Client) -> None:
 
 
 def test_auth_challenge_points_under_the_mount(server: str) -> None:
-    response = httpx.get(f"{server}/phoenix-auth/v1/projects/default")
+    response = loopback.get(f"{server}/phoenix-auth/v1/projects/default")
     assert response.status_code == 401
     assert (
         f'resource_metadata="{server}/phoenix-auth/.well-known/oauth-protected-resource"'
         in (response.headers["www-authenticate"])
     )
-    ok = httpx.get(f"{server}/phoenix-auth/v1/projects/default", headers={"Authorization": "bearer adm"})
+    ok = loopback.get(f"{server}/phoenix-auth/v1/projects/default", headers={"Authorization": "bearer adm"})
     assert ok.status_code == 200
-    assert httpx.get(f"{server}/phoenix-auth/healthz").status_code == 200
+    assert loopback.get(f"{server}/phoenix-auth/healthz").status_code == 200

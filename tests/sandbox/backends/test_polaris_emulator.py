@@ -6,6 +6,7 @@ import base64
 from collections.abc import AsyncIterator
 
 import httpx
+import loopback
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -43,7 +44,7 @@ def clock() -> Clock:
 
 def _client(app, **kw) -> httpx.AsyncClient:
     kw.setdefault("auth", ("test-key", ""))
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://polaris", **kw)
+    return loopback.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://polaris", **kw)
 
 
 @pytest.fixture
@@ -884,7 +885,7 @@ def mounted():
 
 
 async def test_mounted_and_faults(mounted: str) -> None:
-    async with httpx.AsyncClient(base_url=mounted, auth=("k", "")) as c:
+    async with loopback.AsyncClient(base_url=mounted, auth=("k", "")) as c:
         assert (await c.get("/v1/projects")).status_code == 200
         created = await c.post(scoped(CLICK, "/tables"), json={"name": "mounted_t", "type": "detail"})
         assert created.headers["location"] == f"/polaris/v1/projects/{CLICK}/tables/mounted_t"

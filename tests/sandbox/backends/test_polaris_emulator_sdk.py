@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-import httpx
+import loopback
 import pytest
 from polaris.sdk.client import ProjectClient, RegionalClient
 from polaris.sdk.project_api import models as pm
@@ -30,7 +30,7 @@ def base_url() -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def fresh_seed(base_url: str) -> None:
-    httpx.post(f"{base_url}/_admin/reset", json={"seed": "demo"}).raise_for_status()
+    loopback.post(f"{base_url}/_admin/reset", json={"seed": "demo"}).raise_for_status()
 
 
 @pytest.fixture

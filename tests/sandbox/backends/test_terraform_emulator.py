@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import httpx
+import loopback
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -42,7 +43,7 @@ def server() -> Iterator[ServerHandle]:
 
 @pytest.fixture
 def client(server: ServerHandle) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{server.url}/terraform", headers=AUTH, timeout=10) as http:
+    with loopback.Client(base_url=f"{server.url}/terraform", headers=AUTH, timeout=10) as http:
         assert http.post("/_admin/reset", json={"seed": "demo"}).status_code == 200
         yield http
 
@@ -255,7 +256,7 @@ def test_validation_reports_every_problem_and_checks_the_envelope(client: httpx.
 @pytest.mark.parametrize("header", [None, "Bearer", "Basic dG9rOg==", "tok"])
 def test_missing_or_invalid_token_is_401(server: ServerHandle, header: str | None) -> None:
     headers = {"Authorization": header} if header is not None else {}
-    resp = httpx.get(f"{server.url}/terraform/api/v2/organizations/{ORG}/projects", headers=headers)
+    resp = loopback.get(f"{server.url}/terraform/api/v2/organizations/{ORG}/projects", headers=headers)
     assert resp.status_code == 401 and resp.headers["content-type"] == JSONAPI
     assert resp.json()["errors"][0]["status"] == "401"
 
@@ -282,16 +283,16 @@ def test_token_without_permission_gets_404_everywhere(client: httpx.Client) -> N
 
 def test_configured_tokens(server: ServerHandle) -> None:
     base = f"{server.url}/strict/api/v2"
-    assert httpx.get(f"{base}/projects/{SANDBOX}", headers=AUTH).status_code == 401
+    assert loopback.get(f"{base}/projects/{SANDBOX}", headers=AUTH).status_code == 401
     reader = {"Authorization": "Bearer reader-token"}
-    shown = httpx.get(f"{base}/projects/{SANDBOX}", headers=reader)
+    shown = loopback.get(f"{base}/projects/{SANDBOX}", headers=reader)
     assert shown.status_code == 200
     assert shown.json()["data"]["attributes"]["permissions"]["can-update"] is False
-    assert httpx.delete(f"{base}/projects/{SANDBOX}", headers=reader).status_code == 404
+    assert loopback.delete(f"{base}/projects/{SANDBOX}", headers=reader).status_code == 404
     admin = {"Authorization": "Bearer admin-token"}
-    created = httpx.post(f"{base}/organizations/{ORG}/projects", json=project_body(name="strict-ok"), headers=admin)
+    created = loopback.post(f"{base}/organizations/{ORG}/projects", json=project_body(name="strict-ok"), headers=admin)
     assert created.status_code == 201
-    assert httpx.delete(f"{base}/projects/{created.json()['data']['id']}", headers=admin).status_code == 204
+    assert loopback.delete(f"{base}/projects/{created.json()['data']['id']}", headers=admin).status_code == 204
 
 
 def test_unknown_organization_and_route_are_jsonapi_404(client: httpx.Client) -> None:

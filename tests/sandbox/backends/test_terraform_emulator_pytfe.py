@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import httpx
+import loopback
 import pytest
 from pytfe import TFEClient, TFEConfig
 from pytfe.errors import AuthError, NotFound, RateLimited, TFEError
@@ -33,7 +34,7 @@ def server() -> Iterator[ServerHandle]:
 
 @pytest.fixture
 def admin(server: ServerHandle) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{server.url}/terraform", timeout=10) as http:
+    with loopback.Client(base_url=f"{server.url}/terraform", timeout=10) as http:
         assert http.post("/_admin/reset", json={"seed": "demo"}).status_code == 200
         yield http
 

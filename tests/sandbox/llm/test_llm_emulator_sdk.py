@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import httpx
+import loopback
 import openai
 import pytest
 from openai import AsyncOpenAI
@@ -69,7 +70,7 @@ def server() -> Iterator[ServerHandle]:
 
 @pytest.fixture
 def url(server: ServerHandle) -> str:
-    httpx.post(f"{server.url}/_admin/reset").raise_for_status()
+    loopback.post(f"{server.url}/_admin/reset").raise_for_status()
     return server.url
 
 
@@ -80,15 +81,15 @@ async def client(url: str) -> AsyncIterator[AsyncOpenAI]:
 
 
 def script(url: str, *answers: dict[str, Any]) -> None:
-    httpx.post(f"{url}/_script", json=list(answers)).raise_for_status()
+    loopback.post(f"{url}/_script", json=list(answers)).raise_for_status()
 
 
 def faults(url: str, spec: dict[str, Any]) -> None:
-    httpx.post(f"{url}/_faults", json=spec).raise_for_status()
+    loopback.post(f"{url}/_faults", json=spec).raise_for_status()
 
 
 def recorded(url: str) -> list[dict[str, Any]]:
-    return httpx.get(f"{url}/_requests").json()["requests"]
+    return loopback.get(f"{url}/_requests").json()["requests"]
 
 
 def user(text: str) -> ChatCompletionUserMessageParam:
@@ -151,7 +152,7 @@ async def test_scripted_tool_call_matched_by_regex(client: AsyncOpenAI, url: str
     assert (call.function.name, call.function.arguments) == ("project_list", '{"kind":"phoenix"}')
     counted = await client.chat.completions.create(model=MODEL, messages=[user("how many are there")], tools=TOOLS)
     assert counted.choices[0].message.content == "There are 6."
-    assert httpx.get(f"{url}/_script").json() == {"script": []}
+    assert loopback.get(f"{url}/_script").json() == {"script": []}
 
 
 async def test_tool_not_offered_is_not_called(client: AsyncOpenAI, url: str) -> None:
@@ -192,12 +193,12 @@ async def test_auth(url: str) -> None:
             await wrong.chat.completions.create(model=MODEL, messages=[user("hi")])
     assert caught.value.status_code == 401 and caught.value.code == "invalid_api_key"
     assert "sk-wrong-key-000000" not in caught.value.message
-    missing = httpx.post(f"{url}/v1/chat/completions", json={"model": MODEL, "messages": [user("hi")]})
+    missing = loopback.post(f"{url}/v1/chat/completions", json={"model": MODEL, "messages": [user("hi")]})
     assert missing.status_code == 401
     error = missing.json()["error"]
     assert set(error) == {"message", "type", "param", "code"}
     assert error["type"] == "invalid_request_error" and "didn't provide an API key" in error["message"]
-    assert httpx.get(f"{url}/v1/models").status_code == 401
+    assert loopback.get(f"{url}/v1/models").status_code == 401
 
 
 async def test_rate_limit_with_retry_after(client: AsyncOpenAI, url: str) -> None:
@@ -228,8 +229,8 @@ async def test_latency_fault_and_client_timeout(url: str) -> None:
         with pytest.raises(openai.APITimeoutError):
             await impatient.chat.completions.create(model=MODEL, messages=[user("hi")])
         assert time.monotonic() - started < 1.2
-    httpx.delete(f"{url}/_faults").raise_for_status()
-    assert httpx.get(f"{url}/_faults").json() == {"latency_ms": 0.0, "faults": []}
+    loopback.delete(f"{url}/_faults").raise_for_status()
+    assert loopback.get(f"{url}/_faults").json() == {"latency_ms": 0.0, "faults": []}
 
 
 async def test_malformed_body_and_dropped_connection(client: AsyncOpenAI, url: str) -> None:
@@ -303,7 +304,7 @@ async def test_unknown_model_and_bad_json(client: AsyncOpenAI, url: str) -> None
     with pytest.raises(openai.NotFoundError) as caught:
         await client.chat.completions.create(model="gpt-9", messages=[user("hi")])
     assert caught.value.code == "model_not_found"
-    bad = httpx.post(
+    bad = loopback.post(
         f"{url}/v1/chat/completions",
         content=b"{not json",
         headers={"authorization": f"Bearer {API_KEY}", "content-type": "application/json"},
@@ -320,7 +321,7 @@ async def test_recording(client: AsyncOpenAI, url: str) -> None:
     assert [t["function"]["name"] for t in request["body"]["tools"]] == ["project_list", "project_pause"]
     assert "authorization" not in request["headers"]
     assert SECRET not in json.dumps(request) and API_KEY not in json.dumps(request)
-    httpx.delete(f"{url}/_requests").raise_for_status()
+    loopback.delete(f"{url}/_requests").raise_for_status()
     assert recorded(url) == []
 
 
@@ -349,10 +350,10 @@ async def test_mounted_under_a_prefix() -> None:
     handle = serve_in_thread(Starlette(routes=[Mount("/llm", app=create_app())]))
     try:
         async with AsyncOpenAI(base_url=f"{handle.url}/llm/v1", api_key="ignored", max_retries=0) as sdk:
-            httpx.post(f"{handle.url}/llm/_script", json={"content": "mounted"}).raise_for_status()
+            loopback.post(f"{handle.url}/llm/_script", json={"content": "mounted"}).raise_for_status()
             done = await sdk.chat.completions.create(model=MODEL, messages=[user("hi")])
         assert done.choices[0].message.content == "mounted"
-        assert [r["path"] for r in httpx.get(f"{handle.url}/llm/_requests").json()["requests"]] == [
+        assert [r["path"] for r in loopback.get(f"{handle.url}/llm/_requests").json()["requests"]] == [
             "/v1/chat/completions"
         ]
     finally:
@@ -372,7 +373,7 @@ def test_module_entry_point_serves() -> None:
         deadline = time.monotonic() + 20
         while True:
             try:
-                models = httpx.get(f"http://127.0.0.1:{port}/v1/models", headers={"authorization": "Bearer demo"})
+                models = loopback.get(f"http://127.0.0.1:{port}/v1/models", headers={"authorization": "Bearer demo"})
                 break
             except httpx.TransportError:
                 assert process.poll() is None and time.monotonic() < deadline, "emulator did not start"

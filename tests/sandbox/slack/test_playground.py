@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import loopback
 import pytest
 from rig import SIGNING_SECRET, Bot
 
@@ -17,7 +18,7 @@ from sandbox.slack.playground import CHANNEL, _threaded
 def page(bot: Bot) -> Iterator[httpx.Client]:
     """An HTTP client on the playground, wired to the test's bot."""
     bot.slack.connect_app(bot.url + "/slack/events", SIGNING_SECRET)
-    with httpx.Client(base_url=bot.slack.base_url, timeout=30) as client:
+    with loopback.Client(base_url=bot.slack.base_url, timeout=30) as client:
         yield client
     bot.slack.playground.events_url = None
 
@@ -114,7 +115,7 @@ def test_mention_is_stored_and_home_request_is_accepted(page: httpx.Client) -> N
 
 def test_without_an_app_the_page_says_so(slack) -> None:
     slack.playground.events_url = None
-    with httpx.Client(base_url=slack.base_url, timeout=10) as client:
+    with loopback.Client(base_url=slack.base_url, timeout=10) as client:
         assert client.get("/playground/state").json()["connected"] is False
         response = client.post("/playground/mention", json={"user": "U0ADMIN", "text": "hi"})
     assert response.status_code == 503
@@ -152,7 +153,7 @@ def test_submit_answers_push_update_close_and_clear(slack) -> None:
     app = serve_in_thread(Starlette(routes=[Route("/events", events, methods=["POST"])]))
     slack.connect_app(app.url + "/events", "secret")
     try:
-        with httpx.Client(base_url=slack.base_url, timeout=10) as page:
+        with loopback.Client(base_url=slack.base_url, timeout=10) as page:
             slack.register_trigger("1.2.abc", user_id="U0OPERATOR")
             opened = page.post("/api/views.open", json={"trigger_id": "1.2.abc", "view": modal_view("Step 1")},
                                headers={"authorization": "Bearer xoxb-test"}).json()

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import loopback
 import pytest
 from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
@@ -280,7 +281,7 @@ def page(slack: SlackEmulator) -> Iterator[httpx.Client]:
     app = serve_in_thread(Starlette(routes=[Route("/events", events, methods=["POST"])]))
     slack.connect_app(app.url + "/events", SECRET)
     try:
-        with httpx.Client(base_url=slack.base_url, timeout=10) as http:
+        with loopback.Client(base_url=slack.base_url, timeout=10) as http:
             yield http
     finally:
         slack.playground.events_url = None

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import loopback
 import pytest
 from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
@@ -138,7 +138,7 @@ def test_block_actions_on_a_message(slack: SlackEmulator, builder: SlackRequestB
     assert payload["channel"] == {"id": "C0OPS", "name": "ops"} and payload["message"]["ts"] == posted["ts"]
     assert TRIGGER.fullmatch(payload["trigger_id"]) and payload["state"] == {"values": {}}
 
-    httpx.post(payload["response_url"], json={"replace_original": True, "text": "Approved by operator"})
+    loopback.post(payload["response_url"], json={"replace_original": True, "text": "Approved by operator"})
     assert [m["text"] for m in slack.messages("C0OPS")] == ["Approved by operator"]
 
 

@@ -6,7 +6,7 @@ import json
 import threading
 import time
 
-import httpx
+import loopback
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -97,7 +97,7 @@ def test_form_encoded_json_fields_are_decoded(slack: SlackEmulator) -> None:
     call = slack.last("chat.postMessage")
     assert call.params["blocks"] == [SECTION]
     assert call.headers["authorization"] == "Bearer xoxb-test"
-    reply = httpx.post(slack.api_url + "auth.test", data={"token": "xoxb-form"}).json()
+    reply = loopback.post(slack.api_url + "auth.test", data={"token": "xoxb-form"}).json()
     assert reply["ok"] is True
 
 
@@ -239,7 +239,7 @@ def test_ratelimited_without_handler_and_other_failures(slack: SlackEmulator) ->
     assert api.users_info(user="U0ADMIN")["ok"]
 
     slack.fail_next("auth.test", retry_after=7)
-    raw = httpx.post(slack.api_url + "auth.test", headers={"Authorization": "Bearer xoxb-x"})
+    raw = loopback.post(slack.api_url + "auth.test", headers={"Authorization": "Bearer xoxb-x"})
     assert (raw.status_code, raw.headers["retry-after"], raw.json()) == (
         429,
         "7",
@@ -356,7 +356,7 @@ def test_response_url_expires_and_dm_and_external_id(slack: SlackEmulator) -> No
     api.views_open(trigger_id="7.7.a", view={**MODAL, "external_id": "same"})
     with pytest.raises(SlackApiError, match="duplicate_external_id"):
         api.views_open(trigger_id="7.8.a", view={**MODAL, "external_id": "same"})
-    bad_json = httpx.post(
+    bad_json = loopback.post(
         slack.api_url + "chat.postMessage",
         content=b"{not json",
         headers={"Authorization": "Bearer xoxb-x", "Content-Type": "application/json"},

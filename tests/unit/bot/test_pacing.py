@@ -18,7 +18,8 @@ async def test_same_channel_is_spaced_and_others_are_not() -> None:
 
     await asyncio.gather(*(post("C1") for _ in range(3)), post("C2"))
     c1 = sorted(stamps["C1"])
-    assert c1[1] - c1[0] >= 0.09 and c1[2] - c1[1] >= 0.09
+    # turns are slots 100 ms apart from the first: a late wake-up of one post cannot pull the next one closer
+    assert c1[1] >= 0.095 and c1[2] >= 0.195, c1
     assert stamps["C2"][0] < 0.05
 
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
+import loopback
 import pytest
 
 from bot.assistant.model import DEFAULT_TIMEOUT, ModelResolver, ModelUnavailable
@@ -52,7 +52,7 @@ def server() -> Iterator[ServerHandle]:
 
 @pytest.fixture
 def url(server: ServerHandle) -> str:
-    httpx.post(f"{server.url}/_admin/reset").raise_for_status()
+    loopback.post(f"{server.url}/_admin/reset").raise_for_status()
     return server.url
 
 
@@ -93,15 +93,15 @@ async def allowed(user: str, registry: Registry, config: AppConfig) -> dict[str,
 
 
 def script(url: str, *answers: dict[str, Any]) -> None:
-    httpx.post(f"{url}/_script", json=list(answers)).raise_for_status()
+    loopback.post(f"{url}/_script", json=list(answers)).raise_for_status()
 
 
 def faults(url: str, spec: dict[str, Any]) -> None:
-    httpx.post(f"{url}/_faults", json=spec).raise_for_status()
+    loopback.post(f"{url}/_faults", json=spec).raise_for_status()
 
 
 def recorded(url: str) -> list[dict[str, Any]]:
-    return httpx.get(f"{url}/_requests").json()["requests"]
+    return loopback.get(f"{url}/_requests").json()["requests"]
 
 
 def offered(url: str) -> set[str]:

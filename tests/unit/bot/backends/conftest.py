@@ -6,12 +6,15 @@ one without auth, one with auth (admin secret as a bearer token plus a MEMBER us
 and one whose storage capacity is so small that inserts are refused with 507.
 
 The real server is installed into `.cache/phoenix-venv` (about 60 s and 850 MB the first time,
-then reused). Set `PROJECTOPS_PHOENIX_BIN` to use another `phoenix` executable.
+then reused). Set `PROJECTOPS_PHOENIX_BIN` to use another `phoenix` executable (its venv's python runs them).
+The three servers are children of one launcher (`phoenix_launcher.py`) that imports Phoenix once: about half the
+CPU of three separate `phoenix serve`.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import secrets
 import shutil
@@ -21,11 +24,11 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import loopback
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -36,8 +39,9 @@ from sandbox.serving import free_port, serve_in_thread
 REPO = Path(__file__).resolve().parents[4]
 PHOENIX_VERSION = "20.26.1"
 PHOENIX_VENV = REPO / ".cache" / "phoenix-venv"
+LAUNCHER = Path(__file__).with_name("phoenix_launcher.py")
 INSTALL_TIMEOUT = 900
-START_TIMEOUT = 120
+START_TIMEOUT = 300  # three start at once, beside a busy test worker on 2 cores
 
 
 @dataclass
@@ -76,20 +80,22 @@ def phoenix_emulator_env() -> Iterator[PhoenixEnv]:
 # ---------------------------------------------------------------- the real server
 
 
-def phoenix_executable() -> Path:
-    """The `phoenix` CLI, installing `arize-phoenix` into the cached venv when needed."""
+def phoenix_python() -> Path:
+    """The python of an `arize-phoenix` install: `PROJECTOPS_PHOENIX_BIN`'s (a `phoenix` executable), or the
+    cached venv's, installed when needed."""
     override = os.environ.get("PROJECTOPS_PHOENIX_BIN")
     if override:
-        return Path(override)
+        return Path(override).parent / "python"
+    python = PHOENIX_VENV / "bin" / "python"
     exe = PHOENIX_VENV / "bin" / "phoenix"
     marker = PHOENIX_VENV / ".projectops-installed"
     if exe.exists() and marker.exists() and marker.read_text().strip() == PHOENIX_VERSION:
-        return exe
+        return python
     PHOENIX_VENV.parent.mkdir(parents=True, exist_ok=True)
     with open(PHOENIX_VENV.parent / "phoenix-venv.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another pytest process may be installing
         if exe.exists() and marker.exists() and marker.read_text().strip() == PHOENIX_VERSION:
-            return exe
+            return python
         if not (PHOENIX_VENV / "bin" / "python").exists():
             subprocess.run([sys.executable, "-m", "venv", str(PHOENIX_VENV)], check=True)
         result = subprocess.run(
@@ -100,43 +106,24 @@ def phoenix_executable() -> Path:
         if result.returncode != 0 or not exe.exists():
             pytest.fail(f"could not install arize-phoenix=={PHOENIX_VERSION}:\n{result.stderr[-3000:]}")
         marker.write_text(PHOENIX_VERSION)
-    return exe
+    return python
 
 
-class PhoenixProcess:
-    """One `phoenix serve` on a free loopback port with its own temporary working directory."""
+class PhoenixServer:
+    """One real Phoenix server's configuration: a free loopback port, its own temporary folder and database."""
 
-    def __init__(self, exe: Path, name: str, extra_env: dict[str, str]) -> None:
+    def __init__(self, name: str, extra_env: dict[str, str]) -> None:
+        self.name = name
         self.workdir = Path(tempfile.mkdtemp(prefix=f"phoenix-{name}-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = self.workdir / "server.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PHOENIX_", "OTEL_"))}
-        env.update({
-            "PHOENIX_WORKING_DIR": str(self.workdir),
-            "PHOENIX_HOST": "127.0.0.1",
+        self.env = {
             "PHOENIX_PORT": str(self.port),
             "PHOENIX_GRPC_PORT": str(free_port()),
-            "PHOENIX_TELEMETRY_ENABLED": "false",
+            "PHOENIX_SQL_DATABASE_URL": f"sqlite:///{self.workdir / 'phoenix.db'}",
             **extra_env,
-        })
-        self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
-        self.process = subprocess.Popen(
-            [str(exe), "serve"], env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir,
-        )
-
-    def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"phoenix serve exited with {self.process.returncode}:\n{self.tail()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError(f"phoenix serve did not become healthy within {timeout:.0f} s:\n{self.tail()}")
+        }
 
     def tail(self, size: int = 3000) -> str:
         try:
@@ -144,16 +131,60 @@ class PhoenixProcess:
         except OSError:
             return ""
 
+
+class PhoenixLauncher:
+    """`phoenix_launcher.py`: the servers as children of one process that imports Phoenix once."""
+
+    def __init__(self, python: Path, servers: list[PhoenixServer]) -> None:
+        self.servers = servers
+        self.workdir = Path(tempfile.mkdtemp(prefix="phoenix-launcher-"))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PHOENIX_", "OTEL_"))}
+        env.update({
+            "PHOENIX_WORKING_DIR": str(self.workdir),  # shared; each server has its own database above
+            "PHOENIX_HOST": "127.0.0.1",
+            "PHOENIX_TELEMETRY_ENABLED": "false",
+            # what the contract tests never reach, and a third of the start-up's CPU
+            "PHOENIX_ENABLE_MCP_SERVER": "false",
+            "PHOENIX_DISABLE_AGENT_ASSISTANT": "true",
+            "PHOENIX_LOG_MIGRATIONS": "false",
+        })
+        self.log_path = self.workdir / "launcher.log"
+        self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
+        configs = [json.dumps({"log": str(server.log_path), "env": server.env}) for server in servers]
+        self.process = subprocess.Popen([str(python), str(LAUNCHER), *configs], env=env, stdout=self._log,
+                                        stderr=subprocess.STDOUT, cwd=self.workdir)
+
+    def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        waiting = list(self.servers)
+        while waiting and time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the Phoenix launcher exited with {self.process.returncode}:\n{self.tails()}")
+            for server in list(waiting):
+                try:
+                    if loopback.get(f"{server.url}/healthz", timeout=2).status_code == 200:
+                        waiting.remove(server)
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.3)
+        if waiting:
+            raise RuntimeError(f"Phoenix did not become healthy within {timeout:.0f} s:\n{self.tails()}")
+
+    def tails(self) -> str:
+        launcher = self.log_path.read_text()[-2000:] if self.log_path.exists() else ""
+        return "\n".join([f"launcher: {launcher}"] + [f"{s.name}: {s.tail()}" for s in self.servers])
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
         self._log.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        for folder in [self.workdir, *(server.workdir for server in self.servers)]:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _secret() -> str:
@@ -164,7 +195,7 @@ def _secret() -> str:
 def member_api_key(url: str, admin_token: str) -> str:
     """Create a MEMBER user, log in as them and mint a user API key (notes/backends.md 1e)."""
     email, password = f"member-{uuid.uuid4().hex[:8]}@example.com", "Member-pass-" + secrets.token_hex(6)
-    with httpx.Client(base_url=url, timeout=20) as http:
+    with loopback.Client(base_url=url, timeout=20) as http:
         created = http.post(
             "/v1/users",
             headers={"Authorization": f"Bearer {admin_token}"},
@@ -183,31 +214,29 @@ def member_api_key(url: str, admin_token: str) -> str:
 def real_phoenix_env() -> Iterator[PhoenixEnv]:
     if os.environ.get("PROJECTOPS_SKIP_REAL_PHOENIX"):
         pytest.skip("PROJECTOPS_SKIP_REAL_PHOENIX is set")
-    exe = phoenix_executable()
+    python = phoenix_python()
     admin_token = _secret()
     servers = {
-        "open": PhoenixProcess(exe, "open", {}),
-        "auth": PhoenixProcess(exe, "auth", {
+        "open": PhoenixServer("open", {}),
+        "auth": PhoenixServer("auth", {
             "PHOENIX_ENABLE_AUTH": "true",
             "PHOENIX_SECRET": _secret(),
             "PHOENIX_ADMIN_SECRET": admin_token,
             "PHOENIX_DISABLE_RATE_LIMIT": "true",
         }),
-        "full": PhoenixProcess(exe, "full", {
+        "full": PhoenixServer("full", {
             "PHOENIX_DATABASE_ALLOCATED_STORAGE_CAPACITY_GIBIBYTES": "0.0001",
             "PHOENIX_DATABASE_USAGE_INSERTION_BLOCKING_THRESHOLD_PERCENTAGE": "50",
         }),
     }
+    launcher = PhoenixLauncher(python, list(servers.values()))
     try:
-        with ThreadPoolExecutor(len(servers)) as pool:
-            for future in [pool.submit(s.wait_healthy) for s in servers.values()]:
-                future.result()
+        launcher.wait_healthy()
         member = member_api_key(servers["auth"].url, admin_token)
         yield PhoenixEnv("real", servers["open"].url, servers["auth"].url, admin_token, member,
                          servers["full"].url, [s.log_path for s in servers.values()])
     finally:
-        for server in servers.values():
-            server.stop()
+        launcher.stop()
 
 
 # ---------------------------------------------------------------- both

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import httpx
+import loopback
 import pytest
 from pydantic import SecretStr
 from starlette.applications import Starlette
@@ -83,7 +84,7 @@ async def client(transport: Recorder, clock: Clock) -> AsyncIterator[MatillionCl
 
 
 async def admin(transport: Recorder, method: str, path: str, **kwargs) -> httpx.Response:
-    async with httpx.AsyncClient(transport=transport.inner, base_url=BASE) as http:
+    async with loopback.AsyncClient(transport=transport.inner, base_url=BASE) as http:
         return await http.request(method, path, **kwargs)
 
 

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import httpx
+import loopback
 import pytest
 from conftest import PhoenixEnv
 
@@ -183,13 +184,13 @@ async def test_429_and_503_are_retried_against_the_emulator(phoenix_emulator_env
     phoenix = PhoenixClient(target(phoenix_emulator_env.url))
     phoenix.http.retry = RetryPolicy(attempts=4, base_delay=0.01)
     try:
-        httpx.post(faults, json={"status": 429, "count": 2, "retry_after": 0.05, "path": "/v1/projects"})
-        httpx.post(faults, json={"status": 503, "count": 1, "path": "/v1/projects"})
+        loopback.post(faults, json={"status": 429, "count": 2, "retry_after": 0.05, "path": "/v1/projects"})
+        loopback.post(faults, json={"status": 503, "count": 1, "path": "/v1/projects"})
         assert "default" in [p.name for p in await phoenix.list_projects()]
-        httpx.post(faults, json={"status": 503, "count": 10, "path": "/v1/projects"})
+        loopback.post(faults, json={"status": 503, "count": 10, "path": "/v1/projects"})
         with pytest.raises(BackendError) as caught:
             await phoenix.list_projects()
         assert caught.value.status == 503 and caught.value.retryable
     finally:
-        httpx.delete(faults)
+        loopback.delete(faults)
         await phoenix.aclose()

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
+import loopback
 import pytest
 
 from bot.backends.http import RetryPolicy
@@ -83,7 +84,7 @@ async def client(app: Any, recorder: Recorder) -> AsyncIterator[PolarisClient]:
 
 
 async def faults(app: Any, **spec: Any) -> None:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://polaris") as http:
+    async with loopback.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://polaris") as http:
         (await http.post("/_faults", json=spec)).raise_for_status()
 
 
@@ -430,7 +431,7 @@ def slow_server() -> Iterator[ServerHandle]:
 async def test_a_timeout_raises_a_clear_error_quickly(slow_server: ServerHandle) -> None:
     polaris = PolarisClient(target(slow_server.url, timeout=0.2),
                             retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02))
-    async with httpx.AsyncClient(base_url=slow_server.url) as http:
+    async with loopback.AsyncClient(base_url=slow_server.url) as http:
         await http.post("/_faults", json={"latency_ms": 600})
         try:
             started = time.monotonic()

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
+import loopback
 import pytest
 from polaris.sdk.client import ProjectClient, RegionalClient
 from polaris.sdk.regional_api import models as regional_models
@@ -37,7 +37,7 @@ def emulator() -> Iterator[tuple[ServerHandle, Any]]:
 @pytest.fixture
 def server(emulator: tuple[ServerHandle, Any]) -> Iterator[ServerHandle]:
     handle, _ = emulator
-    with httpx.Client(base_url=handle.url) as http:
+    with loopback.Client(base_url=handle.url) as http:
         http.post("/_admin/reset", json={"seed": "demo"}).raise_for_status()
         http.delete("/_faults")
     yield handle

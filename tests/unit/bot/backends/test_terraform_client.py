@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
+import loopback
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -39,7 +40,7 @@ def server() -> Iterator[ServerHandle]:
 @pytest.fixture
 def url(server: ServerHandle) -> str:
     base = f"{server.url}/terraform"
-    assert httpx.post(f"{base}/_admin/reset", json={"seed": "demo"}).status_code == 200
+    assert loopback.post(f"{base}/_admin/reset", json={"seed": "demo"}).status_code == 200
     return base
 
 
@@ -66,7 +67,7 @@ def watch_statuses(tfc: TerraformClient) -> list[int]:
 
 
 async def test_list_reads_every_page_within_the_rate_budget(url: str, client: TerraformClient) -> None:
-    httpx.post(f"{url}/_admin/bulk", json={"projects": 1194})
+    loopback.post(f"{url}/_admin/bulk", json={"projects": 1194})
     statuses = watch_statuses(client)
     projects = await client.list_projects(page_size=20)
     assert len(projects) == 1200 == len({p.id for p in projects})
@@ -188,14 +189,14 @@ async def test_move_workspaces_is_all_or_nothing(client: TerraformClient) -> Non
 
 
 async def test_429_with_retry_after_is_retried(url: str, client: TerraformClient) -> None:
-    httpx.post(f"{url}/_faults", json={"status": 429, "count": 2, "retry_after": 0.05})
+    loopback.post(f"{url}/_faults", json={"status": 429, "count": 2, "retry_after": 0.05})
     statuses = watch_statuses(client)
     assert len(await client.list_projects()) == 6
     assert statuses == [429, 429, 200]
 
 
 async def test_the_servers_own_429_is_reported_when_retries_run_out(url: str) -> None:
-    httpx.post(f"{url}/_admin/config", json={"rate_limit_per_second": 2})
+    loopback.post(f"{url}/_admin/config", json={"rate_limit_per_second": 2})
     tfc = TerraformClient(target(url), retry=RetryPolicy(attempts=1))
     results = await asyncio.gather(*(tfc.ping() for _ in range(4)), return_exceptions=True)
     errors = [r for r in results if isinstance(r, BackendError)]

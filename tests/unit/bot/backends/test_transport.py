@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator
 
+import certifi
 import httpx
 import pytest
 
 from bot.backends.http import HttpBackend, RetryPolicy
-from bot.backends.transport import PooledTransport, environment_proxy
+from bot.backends.transport import PooledTransport, environment_proxy, tls_context
 from bot.errors import BackendError, Reason
 from sandbox.serving import free_port
 
@@ -156,3 +158,14 @@ async def test_a_netrc_file_changes_nothing(server: str, tmp_path, monkeypatch: 
         assert await http.get_json("/v1/things") == {"ok": True}
     finally:
         await http.aclose()
+
+
+def test_transports_share_one_tls_context_per_ca_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    default = PooledTransport(4, "https://example.invalid")
+    assert default.ssl_context is PooledTransport(4).ssl_context is tls_context()
+    assert default.ssl_context.verify_mode == ssl.CERT_REQUIRED and default.ssl_context.check_hostname
+    monkeypatch.setenv("SSL_CERT_FILE", certifi.where())  # an own CA bundle: its own context
+    assert PooledTransport(4).ssl_context is not default.ssl_context
+    assert PooledTransport(4).ssl_context is tls_context()

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import loopback
 import pytest
 from pydantic import SecretStr, ValidationError
 from rig import message_text
@@ -50,7 +51,7 @@ async def services(emulator: httpx.ASGITransport, make_services) -> AsyncIterato
 
 
 async def admin(emulator: httpx.ASGITransport, method: str, path: str, **kwargs: Any) -> dict:
-    async with httpx.AsyncClient(transport=emulator, base_url=BASE) as http:
+    async with loopback.AsyncClient(transport=emulator, base_url=BASE) as http:
         return (await http.request(method, path, **kwargs)).json()
 
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import loopback
 import pytest
 from rig import message_text
 
@@ -99,7 +100,7 @@ async def test_project_list_shows_state_markers_and_storage(services: Services) 
 
 
 async def test_a_long_project_list_stays_within_slack_limits(app: Any, services: Services) -> None:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://polaris") as http:
+    async with loopback.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://polaris") as http:
         await http.post("/_admin/bulk", json={"projects": 120, "tables_per_project": 0, "jobs_per_project": 0})
     _, rendered = await run(services, "list polaris")
     assert len(rendered.blocks) <= 50 and "Page 1 of 13 · 126 in all" in text_of(rendered)
@@ -283,7 +284,7 @@ async def test_destructive_operations_preview_what_they_touch(services: Services
 
 
 async def test_a_long_job_list_stays_within_slack_limits(app: Any, services: Services) -> None:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://polaris") as http:
+    async with loopback.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://polaris") as http:
         await http.post("/_admin/bulk", json={"projects": 1, "tables_per_project": 2, "jobs_per_project": 300})
     _, rendered = await run(services, "job list polaris bulk-00006 --limit 1000")
     text = text_of(rendered)
