@@ -5,21 +5,20 @@
 one without auth, one with auth (admin secret as a bearer token plus a MEMBER user's API key),
 and one whose storage capacity is so small that inserts are refused with 507.
 
-The real server is installed into `.cache/phoenix-venv` (about 60 s and 850 MB the first time,
-then reused). Set `PROJECTOPS_PHOENIX_BIN` to use another `phoenix` executable (its venv's python runs them).
+The real server is installed into `.cache/phoenix-venv` (about 60 s and 850 MB the first time, then reused; see
+`phoenix_install.py`). Set `PROJECTOPS_PHOENIX_BIN` to use another `phoenix` executable (its venv's python runs
+them).
 The three servers are children of one launcher (`phoenix_launcher.py`) that imports Phoenix once: about half the
 CPU of three separate `phoenix serve`.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -30,17 +29,14 @@ from pathlib import Path
 import httpx
 import loopback
 import pytest
+from phoenix_install import InstallFailed, phoenix_python
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from sandbox.backends.phoenix import create_app
 from sandbox.serving import free_port, serve_in_thread
 
-REPO = Path(__file__).resolve().parents[4]
-PHOENIX_VERSION = "20.26.1"
-PHOENIX_VENV = REPO / ".cache" / "phoenix-venv"
 LAUNCHER = Path(__file__).with_name("phoenix_launcher.py")
-INSTALL_TIMEOUT = 900
 START_TIMEOUT = 300  # three start at once, beside a busy test worker on 2 cores
 
 
@@ -78,35 +74,6 @@ def phoenix_emulator_env() -> Iterator[PhoenixEnv]:
 
 
 # ---------------------------------------------------------------- the real server
-
-
-def phoenix_python() -> Path:
-    """The python of an `arize-phoenix` install: `PROJECTOPS_PHOENIX_BIN`'s (a `phoenix` executable), or the
-    cached venv's, installed when needed."""
-    override = os.environ.get("PROJECTOPS_PHOENIX_BIN")
-    if override:
-        return Path(override).parent / "python"
-    python = PHOENIX_VENV / "bin" / "python"
-    exe = PHOENIX_VENV / "bin" / "phoenix"
-    marker = PHOENIX_VENV / ".projectops-installed"
-    if exe.exists() and marker.exists() and marker.read_text().strip() == PHOENIX_VERSION:
-        return python
-    PHOENIX_VENV.parent.mkdir(parents=True, exist_ok=True)
-    with open(PHOENIX_VENV.parent / "phoenix-venv.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another pytest process may be installing
-        if exe.exists() and marker.exists() and marker.read_text().strip() == PHOENIX_VERSION:
-            return python
-        if not (PHOENIX_VENV / "bin" / "python").exists():
-            subprocess.run([sys.executable, "-m", "venv", str(PHOENIX_VENV)], check=True)
-        result = subprocess.run(
-            [str(PHOENIX_VENV / "bin" / "pip"), "install", "-q", "--disable-pip-version-check",
-             f"arize-phoenix=={PHOENIX_VERSION}"],
-            capture_output=True, text=True, timeout=INSTALL_TIMEOUT,
-        )
-        if result.returncode != 0 or not exe.exists():
-            pytest.fail(f"could not install arize-phoenix=={PHOENIX_VERSION}:\n{result.stderr[-3000:]}")
-        marker.write_text(PHOENIX_VERSION)
-    return python
 
 
 class PhoenixServer:
@@ -214,7 +181,10 @@ def member_api_key(url: str, admin_token: str) -> str:
 def real_phoenix_env() -> Iterator[PhoenixEnv]:
     if os.environ.get("PROJECTOPS_SKIP_REAL_PHOENIX"):
         pytest.skip("PROJECTOPS_SKIP_REAL_PHOENIX is set")
-    python = phoenix_python()
+    try:
+        python = phoenix_python()
+    except InstallFailed as exc:
+        pytest.fail(str(exc))
     admin_token = _secret()
     servers = {
         "open": PhoenixServer("open", {}),
