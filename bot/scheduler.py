@@ -41,7 +41,7 @@ from bot.store.digests import Subscription
 from bot.store.errors import StoreError
 from bot.store.leases import Lease
 from bot.ui import blocks as bk
-from bot.ui.charts import storage_chart
+from bot.ui.charts import render_storage_chart
 from bot.ui.mrkdwn import channel, code, md
 
 log = logging.getLogger("projectops.scheduler")
@@ -313,7 +313,7 @@ class DigestScheduler:
             progress["posted"] = True
         if "storage" in digest.kinds and digest.storage:
             rows = [(f"{s.target}/{s.project}", s.current, s.max, s.previous) for s in digest.storage]
-            png = await asyncio.to_thread(storage_chart, rows, "Polaris storage used per project", digest.threshold)
+            png = await render_storage_chart(rows, "Polaris storage used per project", digest.threshold)
             total = size(sum(s.current for s in digest.storage))
             try:
                 await self.poster.upload(sub.channel, png, "storage.png", "Storage used per project",

@@ -1,20 +1,66 @@
 """PNG charts for digests (matplotlib, Agg backend: no display needed).
 
-matplotlib is imported with the first chart, not with the app: it is over a third of the app's import time, and
-most processes (a replica that never builds a digest, the CLI) never draw one.
+Charts are drawn in a process of their own (`render_storage_chart`): drawing one is some 100 ms of pure-Python work
+that holds the interpreter lock, which, drawn on a thread of the app, would hold up the acks of every request
+arriving meanwhile. One process serves every app in this one (started with the first chart, reused, stopped at
+exit); if it dies, the next chart starts another. matplotlib is therefore never imported by the app itself.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import io
+import logging
+import multiprocessing
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+log = logging.getLogger("projectops.charts")
+
 MAX_BARS = 25
+StorageRow = tuple[str, int, int | None, int | None]
+
+_process: ProcessPoolExecutor | None = None
+_process_lock = threading.Lock()
+
+
+def _chart_process() -> ProcessPoolExecutor:
+    global _process
+    with _process_lock:
+        if _process is None:  # spawn: a clean interpreter, not a fork of a threaded app
+            _process = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return _process
+
+
+def _discard(process: ProcessPoolExecutor) -> None:
+    global _process
+    with _process_lock:
+        if _process is process:
+            _process = None
+    process.shutdown(wait=False, cancel_futures=True)
+
+
+async def render_storage_chart(rows: Sequence[StorageRow], title: str = "Storage used",
+                               threshold: float = 0.8) -> bytes:
+    """`storage_chart`, drawn in the chart process; a process that died is replaced once, then the chart is drawn
+    on a thread here."""
+    rows = list(rows)
+    loop = asyncio.get_running_loop()
+    for _ in range(2):
+        process = _chart_process()
+        try:
+            return await loop.run_in_executor(process, storage_chart, rows, title, threshold)
+        except BrokenProcessPool:
+            log.warning("the chart process stopped; starting another")
+            _discard(process)
+    return await asyncio.to_thread(storage_chart, rows, title, threshold)
 
 
 @functools.cache
@@ -27,7 +73,7 @@ def _figure_class() -> type[Figure]:
     return Figure
 
 
-def storage_chart(rows: Sequence[tuple[str, int, int | None, int | None]], title: str = "Storage used",
+def storage_chart(rows: Sequence[StorageRow], title: str = "Storage used",
                   threshold: float = 0.8) -> bytes:
     """Horizontal bars of storage used per project (GB), red at `threshold` of the maximum or more, a tick for the
     last digest, a pale bar for the maximum.

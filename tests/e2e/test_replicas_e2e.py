@@ -204,7 +204,12 @@ def test_killing_the_leader_hands_the_schedule_to_the_other_and_the_digest_posts
         time.sleep(2 * TICK_SECONDS + 1)
         [digest] = pair.slack.messages("C0DIGEST")  # once: the slot moved on when the survivor claimed it
         assert "Storage digest" in message_text(digest)
-        runs = pair.store.audit.query(AuditQuery(operation="digest.run"))
+
+        def finished_runs() -> list[dict] | None:  # the outcome is written just after the post
+            rows = pair.store.audit.query(AuditQuery(operation="digest.run"))
+            return rows if rows and all(r["outcome"] != "started" for r in rows) else None
+
+        runs = wait_until(finished_runs, 15, "the digest run's outcome")
         assert [r["outcome"] for r in runs] == ["succeeded"]
         assert pair.store.digests.get(sub.id).next_run > sub.next_run
 
