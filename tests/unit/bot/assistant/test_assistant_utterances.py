@@ -62,14 +62,17 @@ def test_every_command_and_every_button_parses(registry: Registry, catalog: Cata
 
 
 def test_understanding_is_fast(registry: Registry, catalog: Catalog) -> None:
+    """CPU time of this thread, not wall time: a busy test machine deschedules us, it does not slow the work.
+
+    `python -m bench.assistant` measures the wall-clock figures the README reports."""
     texts = [c["say"] for c in cases()]
     for text in texts:  # warm up
         understand(text, registry, TARGETS, catalog, now=NOW)
     timings = []
     for text in texts:
-        started = time.perf_counter()
+        started = time.thread_time()
         understand(text, registry, TARGETS, catalog, now=NOW)
-        timings.append((time.perf_counter() - started) * 1000)
+        timings.append((time.thread_time() - started) * 1000)
     timings.sort()
     assert statistics.median(timings) < 10
     assert timings[int(len(timings) * 0.99)] < 50
@@ -81,8 +84,8 @@ def test_names_scale_to_a_large_catalog(registry: Registry, size: int) -> None:
 
     big = Catalog.build({"polaris": ("polaris", [ProjectNames(f"bulk-{i:05d}", tables=("events", "users"))
                                                  for i in range(size)] + [ProjectNames("clickstream")])})
-    started = time.perf_counter()
+    started = time.thread_time()
     result = understand("pause clickstream", registry, {"polaris": "polaris"}, big, now=NOW)
-    assert (time.perf_counter() - started) < 0.25
+    assert (time.thread_time() - started) < 0.25
     assert isinstance(result, Understood)
     assert result.requests[0].command_text == "/projects pause polaris clickstream"
