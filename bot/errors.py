@@ -11,6 +11,9 @@ which know the `/projects` grammar, write the hints that name commands.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypedDict
+
+from typing_extensions import Unpack
 
 
 class OpError(Exception):
@@ -62,6 +65,19 @@ class Reason(StrEnum):
     OUTCOME_UNKNOWN = "outcome_unknown"  # a change was sent and the answer did not say whether it happened
 
 
+class BackendDetails(TypedDict, total=False):
+    """The data every `BackendError` carries; its subclasses take it as keywords and pass it on."""
+
+    backend: str
+    status: int | None
+    code: str
+    request_id: str
+    retryable: bool
+    reason: Reason | str
+    resource: str
+    name: str
+
+
 class BackendError(OpError):
     """A back end answered with an error, or did not answer in time."""
 
@@ -105,17 +121,9 @@ class NotFoundError(BackendError):
         *,
         candidates: list[str] | None = None,
         within: str = "",
-        backend: str = "",
-        status: int | None = None,
-        code: str = "",
-        request_id: str = "",
-        retryable: bool = False,
-        reason: Reason | str = "",
-        resource: str = "",
-        name: str = "",
+        **details: Unpack[BackendDetails],
     ) -> None:
-        super().__init__(message, hint, backend=backend, status=status, code=code, request_id=request_id,
-                         retryable=retryable, reason=reason, resource=resource, name=name)
+        super().__init__(message, hint, **details)
         #: the names that do exist, when the back end already read them; None when it did not look
         self.candidates = candidates
         #: the id of what was searched (a Polaris project's uid for its tables and connections), "" for the target
@@ -131,17 +139,9 @@ class ConflictError(BackendError):
         hint: str = "",
         *,
         blockers: list[str] | None = None,
-        backend: str = "",
-        status: int | None = None,
-        code: str = "",
-        request_id: str = "",
-        retryable: bool = False,
-        reason: Reason | str = "",
-        resource: str = "",
-        name: str = "",
+        **details: Unpack[BackendDetails],
     ) -> None:
-        super().__init__(message, hint, backend=backend, status=status, code=code, request_id=request_id,
-                         retryable=retryable, reason=reason, resource=resource, name=name)
+        super().__init__(message, hint, **details)
         #: what stands in the way (e.g. the workspaces a project still holds)
         self.blockers = list(blockers or [])
 
