@@ -22,6 +22,9 @@ over HTTP, under the emulator's own prefix:
 taken in the order they were set. Paths under `/_` are control endpoints and are never faulted. The
 error body of an injected status fault is built by the emulator (`error_body(status, message)`), so
 it has that API's real shape; a bad spec answers 400.
+
+`FaultStateBase` and `FaultMiddlewareBase` (the control endpoint, latency and routing) serve the model
+emulator's faults too (`sandbox.llm.faults`), which only say how a spec reads and how a fault answers.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ErrorBody = Callable[[int, str], tuple[bytes, str]]  # (status, message) -> (body, content type)
 
@@ -56,9 +62,9 @@ class Fault:
     def matches(self, method: str, path: str) -> bool:
         return self.count != 0 and path.startswith(self.path) and (not self.method or self.method == method)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """The fault as set: only the keys that mean something for it."""
-        out: dict = {"count": self.count}
+        out: dict[str, Any] = {"count": self.count}
         for key in ("status", "retry_after", "path", "method", "malformed", "html", "drop", "delay_ms", "apply"):
             value = getattr(self, key)
             if value not in (0, 0.0, "", None, False):
@@ -66,7 +72,7 @@ class Fault:
         return out
 
 
-def parse_fault(spec: dict) -> Fault | None:
+def parse_fault(spec: dict[str, Any]) -> Fault | None:
     """The fault a `POST /_faults` body names (None when it only sets `latency_ms`); ValueError when it is wrong."""
     fault = Fault(
         status=int(spec.get("status", 0)),
@@ -91,17 +97,36 @@ def parse_fault(spec: dict) -> Fault | None:
     return fault
 
 
+class TakenFault(Protocol):
+    """What the shared state needs of an emulator's fault: its count, whom it matches, its JSON."""
+
+    count: int
+
+    def matches(self, method: str, path: str) -> bool: ...
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+F = TypeVar("F", bound=TakenFault)
+
+
 @dataclass
-class FaultState:
+class FaultStateBase(Generic[F]):
+    """Latency and the faults set, in order, behind a lock; a subclass says how a spec reads (`parse`)."""
+
     latency_ms: float = 0.0
-    faults: list[Fault] = field(default_factory=list)
+    faults: list[F] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def configure(self, spec: dict) -> None:
+    def parse(self, spec: dict[str, Any]) -> F | None:
+        """The fault a `POST /_faults` body names (None when it only sets `latency_ms`); ValueError when wrong."""
+        raise NotImplementedError
+
+    def configure(self, spec: Any) -> None:
         """Apply a `POST /_faults` body; ValueError when it names no fault or a bad value."""
         if not isinstance(spec, dict):
             raise ValueError("expected a JSON object")
-        fault = parse_fault(spec)
+        fault = self.parse(spec)
         with self.lock:
             if "latency_ms" in spec:
                 self.latency_ms = float(spec["latency_ms"])
@@ -113,7 +138,7 @@ class FaultState:
             self.latency_ms = 0.0
             self.faults.clear()
 
-    def take(self, path: str, method: str = "GET") -> Fault | None:
+    def take(self, path: str, method: str = "GET") -> F | None:
         """Consume one injected fault matching `method` and `path`, if any."""
         with self.lock:
             for fault in self.faults:
@@ -124,20 +149,26 @@ class FaultState:
             self.faults = [f for f in self.faults if f.count != 0]
         return None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         with self.lock:
             return {"latency_ms": self.latency_ms, "faults": [f.to_json() for f in self.faults if f.count != 0]}
 
 
-class FaultMiddleware:
-    """ASGI middleware: control endpoints at `/_faults`, injected latency and error statuses."""
+class FaultState(FaultStateBase[Fault]):
+    """The back-end emulators' faults (`parse_fault`)."""
 
-    def __init__(self, app, error_body: ErrorBody, state: FaultState | None = None) -> None:
+    def parse(self, spec: dict[str, Any]) -> Fault | None:
+        return parse_fault(spec)
+
+
+class FaultMiddlewareBase(Generic[F]):
+    """ASGI middleware: control endpoint `/_faults`, injected latency, then one taken fault handed to `inject`."""
+
+    def __init__(self, app: ASGIApp, state: FaultStateBase[F]) -> None:
         self.app = app
-        self.error_body = error_body
-        self.state = state or FaultState()
+        self.state = state
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -154,33 +185,16 @@ class FaultMiddleware:
         if fault is None:
             await self.app(scope, receive, send)
             return
-        late_only = not (fault.drop or fault.malformed or fault.html or fault.status)
-        held: list[dict] = []
-        if fault.apply:  # the emulator handles it (the change happens); its own answer is held back
-            await self.app(scope, receive, _holder(held))
-        elif not late_only:
-            await _read_body(receive)
-        if fault.delay_ms:
-            await asyncio.sleep(fault.delay_ms / 1000)
-        if fault.drop:
-            await _drop(send)
-        elif fault.malformed:
-            await _answer(send, 200, MALFORMED_BODY, "application/json")
-        elif fault.html:
-            await _answer(send, fault.status or 200, HTML_PAGE, "text/html; charset=utf-8")
-        elif fault.status:
-            body, content_type = self.error_body(fault.status, _reason(fault.status))
-            extra = [(b"retry-after", f"{fault.retry_after:g}".encode())] if fault.retry_after is not None else []
-            await _answer(send, fault.status, body, content_type, extra)
-        elif fault.apply:  # only late: the emulator's own answer, now
-            for message in held:
-                await send(message)
-        else:  # only late, handled after the wait
-            await self.app(scope, receive, send)
+        await self.inject(fault, scope, receive, send)
 
-    async def _control(self, scope, receive, send) -> None:
-        raw = await _read_body(receive)
-        status, answer = 200, {}
+    async def inject(self, fault: F, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer the request as `fault` says, instead of (or around) the emulator."""
+        raise NotImplementedError
+
+    async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = await read_body(receive)
+        status = 200
+        answer: dict[str, Any]
         try:
             if scope["method"] == "DELETE":
                 self.state.clear()
@@ -189,10 +203,44 @@ class FaultMiddleware:
             answer = self.state.to_json()
         except (ValueError, TypeError) as exc:
             status, answer = 400, {"error": str(exc)}
-        await _answer(send, status, json.dumps(answer).encode(), "application/json")
+        await send_answer(send, status, json.dumps(answer).encode(), "application/json")
 
 
-async def _read_body(receive) -> bytes:
+class FaultMiddleware(FaultMiddlewareBase[Fault]):
+    """The back-end emulators' middleware: error statuses (bodies by `error_body`), broken bodies, proxy pages,
+    drops, late answers, and faults applied after the emulator's change."""
+
+    def __init__(self, app: ASGIApp, error_body: ErrorBody, state: FaultState | None = None) -> None:
+        super().__init__(app, state or FaultState())
+        self.error_body = error_body
+
+    async def inject(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
+        late_only = not (fault.drop or fault.malformed or fault.html or fault.status)
+        held: list[Message] = []
+        if fault.apply:  # the emulator handles it (the change happens); its own answer is held back
+            await self.app(scope, receive, _holder(held))
+        elif not late_only:
+            await read_body(receive)
+        if fault.delay_ms:
+            await asyncio.sleep(fault.delay_ms / 1000)
+        if fault.drop:
+            await _drop(send)
+        elif fault.malformed:
+            await send_answer(send, 200, MALFORMED_BODY, "application/json")
+        elif fault.html:
+            await send_answer(send, fault.status or 200, HTML_PAGE, "text/html; charset=utf-8")
+        elif fault.status:
+            body, content_type = self.error_body(fault.status, _reason(fault.status))
+            await send_answer(send, fault.status, body, content_type, retry_after_header(fault.retry_after))
+        elif fault.apply:  # only late: the emulator's own answer, now
+            for message in held:
+                await send(message)
+        else:  # only late, handled after the wait
+            await self.app(scope, receive, send)
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body."""
     raw = b""
     while True:
         message = await receive()
@@ -201,28 +249,42 @@ async def _read_body(receive) -> bytes:
             return raw
 
 
-def _holder(held: list):
+def _holder(held: list[Message]) -> Send:
     """A `send` that keeps the emulator's answer instead of sending it."""
-    async def hold(message: dict) -> None:
+    async def hold(message: Message) -> None:
         held.append(message)
 
     return hold
 
 
-async def _answer(send, status: int, body: bytes, content_type: str, extra: list | None = None) -> None:
-    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode()), *(extra or [])]
+async def start_answer(
+    send: Send, status: int, content_type: str, length: int, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Send the status line and headers of an answer of `length` bytes."""
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(length).encode()), *(extra or [])]
     await send({"type": "http.response.start", "status": status, "headers": headers})
+
+
+async def send_answer(
+    send: Send, status: int, body: bytes, content_type: str, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Send a whole answer: status, headers and `body`."""
+    await start_answer(send, status, content_type, len(body), extra)
     await send({"type": "http.response.body", "body": body})
 
 
-async def _drop(send) -> None:
+def retry_after_header(retry_after: float | None) -> list[tuple[bytes, bytes]]:
+    """The `Retry-After` header of an injected fault, when it sets one."""
+    return [(b"retry-after", f"{retry_after:g}".encode())] if retry_after is not None else []
+
+
+async def _drop(send: Send) -> None:
     """Promise an answer, send none of it, and return: the server closes the connection with no answer given."""
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"1000")]})
+    await start_answer(send, 200, "application/json", 1000)
     await send({"type": "http.response.body", "body": b"", "more_body": True})
 
 
-def relative_path(scope) -> str:
+def relative_path(scope: Scope) -> str:
     """The request path below the prefix the app is mounted at (Starlette `Mount` sets root_path)."""
     path: str = scope["path"]
     root: str = scope.get("root_path", "")

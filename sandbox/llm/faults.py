@@ -21,7 +21,6 @@ is JSON.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
@@ -30,7 +29,15 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sandbox.backends.faults import relative_path
+from sandbox.backends.faults import (
+    FaultMiddlewareBase,
+    FaultStateBase,
+    read_body,
+    relative_path,
+    retry_after_header,
+    send_answer,
+    start_answer,
+)
 from sandbox.llm.errors import fault_error
 
 MALFORMED_BODY = b'{"id": "chatcmpl-emulator", "object": "chat.completion", "choices": [{"index": 0, "mess'
@@ -45,15 +52,30 @@ class Fault:
     malformed: bool = False
     drop: bool = False
 
+    def matches(self, method: str, path: str) -> bool:
+        """Whether the fault takes a request to `path` (any method)."""
+        return path.startswith(self.path) and self.count != 0
 
-@dataclass
-class FaultState:
-    latency_ms: float = 0.0
-    faults: list[Fault] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    def to_json(self) -> dict[str, Any]:
+        """The fault as set: only the keys that mean something for its kind."""
+        out: dict[str, Any] = {"count": self.count}
+        if self.status:
+            out["status"] = self.status
+        if self.retry_after is not None:
+            out["retry_after"] = self.retry_after
+        if self.path:
+            out["path"] = self.path
+        if self.malformed:
+            out["malformed"] = True
+        if self.drop:
+            out["drop"] = True
+        return out
 
-    def configure(self, spec: dict[str, Any]) -> None:
-        """Apply a `POST /_faults` body; ValueError when it names no fault or a bad value."""
+
+class FaultState(FaultStateBase[Fault]):
+    """The model emulator's latency and faults."""
+
+    def parse(self, spec: dict[str, Any]) -> Fault | None:
         fault = Fault(
             status=int(spec.get("status", 0)),
             count=int(spec.get("count", 1)),
@@ -67,104 +89,25 @@ class FaultState:
             raise ValueError('give "latency_ms" and/or one of "status", "malformed", "drop"')
         if fault.status and not 400 <= fault.status <= 599:
             raise ValueError("status must be an HTTP error status (400-599)")
-        with self.lock:
-            if "latency_ms" in spec:
-                self.latency_ms = float(spec["latency_ms"])
-            if kinds:
-                self.faults.append(fault)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.latency_ms = 0.0
-            self.faults.clear()
-
-    def take(self, path: str) -> Fault | None:
-        """Consume one fault whose path prefix matches `path`, if any."""
-        with self.lock:
-            for fault in self.faults:
-                if path.startswith(fault.path) and fault.count != 0:
-                    if fault.count > 0:
-                        fault.count -= 1
-                    return fault
-            self.faults = [f for f in self.faults if f.count != 0]
-        return None
-
-    def to_json(self) -> dict[str, Any]:
-        with self.lock:
-            faults = [_fault_json(f) for f in self.faults if f.count != 0]
-            return {"latency_ms": self.latency_ms, "faults": faults}
+        return fault if kinds else None
 
 
-def _fault_json(fault: Fault) -> dict[str, Any]:
-    """A fault as set: only the keys that mean something for its kind."""
-    out: dict[str, Any] = {"count": fault.count}
-    if fault.status:
-        out["status"] = fault.status
-    if fault.retry_after is not None:
-        out["retry_after"] = fault.retry_after
-    if fault.path:
-        out["path"] = fault.path
-    if fault.malformed:
-        out["malformed"] = True
-    if fault.drop:
-        out["drop"] = True
-    return out
-
-
-class FaultMiddleware:
+class FaultMiddleware(FaultMiddlewareBase[Fault]):
     """Control endpoint `/_faults`; injected latency, error statuses, malformed bodies, drops."""
 
     def __init__(self, app: ASGIApp, state: FaultState | None = None) -> None:
-        self.app = app
-        self.state = state or FaultState()
+        super().__init__(app, state or FaultState())
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path = relative_path(scope)
-        if path.rstrip("/") == "/_faults":
-            await self._control(scope, receive, send)
-            return
-        if path.startswith("/_"):
-            await self.app(scope, receive, send)
-            return
-        if self.state.latency_ms:
-            await asyncio.sleep(self.state.latency_ms / 1000)
-        fault = self.state.take(path)
-        if fault is None:
-            await self.app(scope, receive, send)
-        elif fault.drop:
+    async def inject(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
+        if fault.drop:
             # Promise a body, send half of it, return: the server closes the connection mid-response.
-            await _start(send, 200, b"application/json", len(MALFORMED_BODY) * 2)
+            await start_answer(send, 200, "application/json", len(MALFORMED_BODY) * 2)
             await send({"type": "http.response.body", "body": MALFORMED_BODY, "more_body": True})
         elif fault.malformed:
-            await _start(send, 200, b"application/json", len(MALFORMED_BODY))
-            await send({"type": "http.response.body", "body": MALFORMED_BODY})
+            await send_answer(send, 200, MALFORMED_BODY, "application/json")
         else:
             body = json.dumps(fault_error(fault.status, fault.retry_after)).encode()
-            extra = [(b"retry-after", f"{fault.retry_after:g}".encode())] if fault.retry_after is not None else []
-            await _start(send, fault.status, b"application/json", len(body), extra)
-            await send({"type": "http.response.body", "body": body})
-
-    async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raw = await read_body(receive)
-        status = 200
-        answer: dict[str, Any]
-        try:
-            if scope["method"] == "DELETE":
-                self.state.clear()
-            elif scope["method"] == "POST":
-                spec = json.loads(raw or b"{}")
-                if not isinstance(spec, dict):
-                    raise ValueError("expected a JSON object")
-                self.state.configure(spec)
-            answer = self.state.to_json()
-        except (ValueError, TypeError) as exc:
-            status, answer = 400, {"error": str(exc)}
-        body = json.dumps(answer).encode()
-        await _start(send, status, b"application/json", len(body))
-        await send({"type": "http.response.body", "body": body})
+            await send_answer(send, fault.status, body, "application/json", retry_after_header(fault.retry_after))
 
 
 @dataclass
@@ -235,19 +178,3 @@ class RecordingMiddleware:
             return await receive()  # then wait for the disconnect, as the server would report it
 
         await self.app(scope, replay, send)
-
-
-async def read_body(receive: Receive) -> bytes:
-    raw = b""
-    while True:
-        message = await receive()
-        raw += message.get("body", b"")
-        if not message.get("more_body"):
-            return raw
-
-
-async def _start(
-    send: Send, status: int, content_type: bytes, length: int, extra: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    headers = [(b"content-type", content_type), (b"content-length", str(length).encode()), *(extra or [])]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
