@@ -30,7 +30,8 @@ TARGETS = {"polaris": "polaris", "phoenix": "phoenix", "terraform": "terraform",
 
 
 def demo_catalog() -> Catalog:
-    """The names of `projectops emulate --seed demo` (sandbox/backends/*/seed*), typed out."""
+    """The names of `projectops emulate --seed demo` (sandbox/backends/*/seed*), typed out; the assistant's unit
+    tests (tests/unit/bot/assistant/conftest.py) understand against them too."""
     polaris = [
         ProjectNames("analytics-prod", tables=("events", "sessions_daily", "users"),
                      jobs=("b488d7ff-566a-5286-b14a-932e398f9f6c", "8cf77c6c-1fb3-5009-9ac0-10c85bab766c",

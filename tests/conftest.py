@@ -8,7 +8,7 @@ from typing import Any
 
 import loopback
 import pytest
-from rig import Bot, InprocBot, WireLog, running_bot, running_inproc_bot
+from rig import WireLog, bot_fixtures, running_bot, running_inproc_bot
 
 from bot.operations.loader import load_operations
 from bot.operations.registry import Registry
@@ -82,39 +82,9 @@ def registry() -> Registry:
     return load_operations()
 
 
-@pytest.fixture
-def bot(slack: SlackEmulator, demo_config_dict: dict, tmp_path: Path, registry: Registry) -> Iterator[Bot]:
-    """projectops in HTTP mode, configured with one target per emulated back end and the demo roles."""
-    with running_bot(slack, demo_config_dict, tmp_path, registry) as running:
-        yield running
-
-
-@pytest.fixture
-def make_bot(slack: SlackEmulator, tmp_path: Path, registry: Registry):
-    """Start projectops with a config of the test's choosing: `with make_bot(config) as bot: ...`."""
-
-    def factory(config: dict):
-        return running_bot(slack, config, tmp_path, registry)
-
-    return factory
-
-
-@pytest.fixture
-def inproc_bot(slack: SlackEmulator, demo_config_dict: dict, tmp_path: Path,
-               registry: Registry) -> Iterator[InprocBot]:
-    """`bot`'s twin without a server: signed requests go to Bolt's `async_dispatch` on the app's own loop."""
-    with running_inproc_bot(slack, demo_config_dict, tmp_path, registry) as running:
-        yield running
-
-
-@pytest.fixture
-def make_inproc_bot(slack: SlackEmulator, tmp_path: Path, registry: Registry):
-    """`make_bot`'s twin in process: `with make_inproc_bot(config) as bot: ...`."""
-
-    def factory(config: dict):
-        return running_inproc_bot(slack, config, tmp_path, registry)
-
-    return factory
+bot, make_bot = bot_fixtures(running_bot)  # projectops in HTTP mode
+# their twins without a server: signed requests go to Bolt's `async_dispatch` on the app's own loop
+inproc_bot, make_inproc_bot = bot_fixtures(running_inproc_bot, "inproc_bot", "make_inproc_bot")
 
 
 @pytest.fixture

@@ -6,14 +6,15 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import loopback
+import pytest
 import yaml
 from slack_bolt.async_app import AsyncBoltRequest
 
@@ -324,3 +325,32 @@ class WireLog:
         with self.lock:
             return [(m, p) for m, p in self.requests
                     if (method is None or m == method) and p.startswith(path_prefix)]
+
+
+# -- the fixtures ----------------------------------------------------------------------------------------------
+
+Rig = Callable[..., AbstractContextManager[Bot]]
+
+
+def bot_fixtures(rig: Rig, name: str = "bot", make_name: str = "make_bot") -> tuple[Any, Any]:
+    """A conftest's two fixtures running projectops through `rig` (`running_bot` or `running_inproc_bot`):
+
+        bot, make_bot = bot_fixtures(running_bot)
+
+    `name` is configured with one target per emulated back end and the demo roles; `make_name` takes a config of
+    the test's choosing, `with make_bot(config) as bot: ...`."""
+
+    def bot(slack: SlackEmulator, demo_config_dict: dict, tmp_path: Path, registry: Registry) -> Iterator[Bot]:
+        """projectops, configured with one target per emulated back end and the demo roles."""
+        with rig(slack, demo_config_dict, tmp_path, registry) as running:
+            yield running
+
+    def make_bot(slack: SlackEmulator, tmp_path: Path, registry: Registry) -> Callable[[dict], Any]:
+        """Start projectops with a config of the test's choosing: `with make_bot(config) as bot: ...`."""
+
+        def factory(config: dict):
+            return rig(slack, config, tmp_path, registry)
+
+        return factory
+
+    return pytest.fixture(bot, name=name), pytest.fixture(make_bot, name=make_name)

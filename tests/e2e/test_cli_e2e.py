@@ -6,6 +6,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -18,10 +21,44 @@ from sandbox.slack import SlackEmulator, SlackRequestBuilder
 PROJECTOPS = [sys.executable, "-m", "bot.cli"]
 
 
+def clean_env(**env: str) -> dict[str, str]:
+    """This process's environment without SLACK_* and PROJECTOPS_*, plus `env`."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROJECTOPS_"))}, **env}
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROJECTOPS_"))}
-    full_env.update(env or {})
-    return subprocess.run([*PROJECTOPS, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
+    return subprocess.run([*PROJECTOPS, *args], capture_output=True, text=True, env=clean_env(**(env or {})),
+                          timeout=timeout)
+
+
+@dataclass
+class Served:
+    url: str
+    stderr: str = ""  # what the process wrote to stderr, once it has stopped
+
+
+@contextmanager
+def serving_http(env: dict[str, str], *args: str) -> Iterator[Served]:
+    """`projectops run --http` with `env` (and more `args`) on a free port of 127.0.0.1, once /healthz answers;
+    stopped on leaving, its stderr kept in `Served.stderr`."""
+    port = free_port()
+    process = subprocess.Popen([*PROJECTOPS, "run", "--http", "--port", str(port), "--host", "127.0.0.1", *args],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    served = Served(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if loopback.get(f"{served.url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None, "projectops did not start"
+            time.sleep(0.1)
+        yield served
+    finally:
+        process.terminate()
+        _, served.stderr = process.communicate(timeout=10)
 
 
 def test_missing_signing_secret_is_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -52,40 +89,22 @@ def test_config_check_redacts_secrets(tmp_path: Path) -> None:
 
 
 def test_run_http_answers_a_signed_help(slack: SlackEmulator, tmp_path: Path) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROJECTOPS_"))}
-    env.update(SLACK_BOT_TOKEN="xoxb-cli-test", SLACK_SIGNING_SECRET="cli-secret", SLACK_API_URL=slack.api_url,
-               PROJECTOPS_DB=str(tmp_path / "cli.db"))
-    process = subprocess.Popen([*PROJECTOPS, "run", "--http", "--port", str(port), "--host", "127.0.0.1"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if loopback.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "projectops did not start"
-            time.sleep(0.1)
+    env = clean_env(SLACK_BOT_TOKEN="xoxb-cli-test", SLACK_SIGNING_SECRET="cli-secret", SLACK_API_URL=slack.api_url,
+                    PROJECTOPS_DB=str(tmp_path / "cli.db"))
+    with serving_http(env) as served:
         builder = SlackRequestBuilder("cli-secret", response_url_base=slack.response_url_base)
         signed = builder.slash_command("help")
-        response = loopback.post(f"{url}/slack/events", content=signed.body, headers=signed.headers)
+        response = loopback.post(f"{served.url}/slack/events", content=signed.body, headers=signed.headers)
         assert response.status_code == 200
         rid = builder.last_response_url_id
         call = slack.wait_for_sync("response_url", lambda c: c.path == f"/response_url/{rid}", 10)
         assert call.params["response_type"] == "ephemeral" and "/projects whoami" in str(call.params["blocks"])
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def test_socket_mode_answers_help(slack: SlackEmulator, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROJECTOPS_"))}
-    env.update(SLACK_BOT_TOKEN="xoxb-socket-test", SLACK_SIGNING_SECRET="unused-in-socket-mode",
-               SLACK_APP_TOKEN="xapp-1-A0PROJECTOPS-socket-test", SLACK_API_URL=slack.api_url,
-               PROJECTOPS_DB=str(tmp_path / "socket.db"))
+    env = clean_env(SLACK_BOT_TOKEN="xoxb-socket-test", SLACK_SIGNING_SECRET="unused-in-socket-mode",
+                    SLACK_APP_TOKEN="xapp-1-A0PROJECTOPS-socket-test", SLACK_API_URL=slack.api_url,
+                    PROJECTOPS_DB=str(tmp_path / "socket.db"))
     process = subprocess.Popen([*PROJECTOPS, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -129,33 +148,17 @@ def test_run_log_format_json_writes_one_object_a_line(slack: SlackEmulator, tmp_
     import json
     from urllib.parse import parse_qs
 
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROJECTOPS_"))}
-    env.update(SLACK_BOT_TOKEN="xoxb-json-log-test-token", SLACK_SIGNING_SECRET="json-log-secret",
-               SLACK_API_URL=slack.api_url, PROJECTOPS_DB=str(tmp_path / "json.db"), PROJECTOPS_LOG_FORMAT="json")
-    process = subprocess.Popen([*PROJECTOPS, "run", "--http", "--port", str(port), "--host", "127.0.0.1",
-                                "--log-level", "debug"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if loopback.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "projectops did not start"
-            time.sleep(0.1)
+    env = clean_env(SLACK_BOT_TOKEN="xoxb-json-log-test-token", SLACK_SIGNING_SECRET="json-log-secret",
+                    SLACK_API_URL=slack.api_url, PROJECTOPS_DB=str(tmp_path / "json.db"), PROJECTOPS_LOG_FORMAT="json")
+    with serving_http(env, "--log-level", "debug") as served:
         builder = SlackRequestBuilder("json-log-secret", response_url_base=slack.response_url_base)
         signed = builder.slash_command("help")
         trigger_id = parse_qs(signed.body if isinstance(signed.body, str) else signed.body.decode())["trigger_id"][0]
-        assert loopback.post(f"{url}/slack/events", content=signed.body, headers=signed.headers).status_code == 200
+        assert loopback.post(f"{served.url}/slack/events", content=signed.body,
+                             headers=signed.headers).status_code == 200
         rid = builder.last_response_url_id
         slack.wait_for_sync("response_url", lambda c: c.path == f"/response_url/{rid}", 10)
-    finally:
-        process.terminate()
-        _, stderr = process.communicate(timeout=10)
+    stderr = served.stderr
     lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]  # every line is a JSON object
     assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     assert any(line["message"].startswith("projectops: HTTP on") for line in lines)

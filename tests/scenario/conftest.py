@@ -8,29 +8,10 @@ written for the HTTP rig runs unchanged; the Slack and back-end emulators are th
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from rig import Bot, running_bot, running_inproc_bot
-
-from bot.operations.registry import Registry
-from sandbox.slack import SlackEmulator
+from rig import bot_fixtures, running_bot, running_inproc_bot
 
 RIG = running_bot if os.environ.get("PROJECTOPS_SCENARIO_RIG") == "http" else running_inproc_bot
 
 
-@pytest.fixture
-def bot(slack: SlackEmulator, demo_config_dict: dict, tmp_path: Path, registry: Registry) -> Iterator[Bot]:
-    with RIG(slack, demo_config_dict, tmp_path, registry) as running:
-        yield running
-
-
-@pytest.fixture
-def make_bot(slack: SlackEmulator, tmp_path: Path, registry: Registry):
-    """`with make_bot(config) as bot: ...` for a config of the test's choosing."""
-
-    def factory(config: dict):
-        return RIG(slack, config, tmp_path, registry)
-
-    return factory
+bot, make_bot = bot_fixtures(RIG)

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -15,6 +15,7 @@ import httpx
 import loopback
 import openai
 import pytest
+from model_emulator import faults, model_emulator_fixtures, recorded, script
 from openai import AsyncOpenAI
 from openai.types.chat import (
     ChatCompletionFunctionToolParam,
@@ -26,7 +27,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from sandbox.llm import ECHO, NO_FITTING_TOOL, RESULTS_PREFIX, TOOL_NOT_AVAILABLE, create_app
-from sandbox.serving import ServerHandle, free_port, serve_in_thread
+from sandbox.serving import free_port, serve_in_thread
 
 API_KEY = "sk-emulator-test-key-0123456789"
 MODEL = "gpt-4o-mini"
@@ -61,35 +62,13 @@ TOOLS: list[ChatCompletionFunctionToolParam] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[ServerHandle]:
-    handle = serve_in_thread(create_app(api_key=API_KEY))
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def url(server: ServerHandle) -> str:
-    loopback.post(f"{server.url}/_admin/reset").raise_for_status()
-    return server.url
+server, url = model_emulator_fixtures(API_KEY)
 
 
 @pytest.fixture
 async def client(url: str) -> AsyncIterator[AsyncOpenAI]:
     async with AsyncOpenAI(base_url=f"{url}/v1", api_key=API_KEY, max_retries=0, timeout=10) as sdk:
         yield sdk
-
-
-def script(url: str, *answers: dict[str, Any]) -> None:
-    loopback.post(f"{url}/_script", json=list(answers)).raise_for_status()
-
-
-def faults(url: str, spec: dict[str, Any]) -> None:
-    loopback.post(f"{url}/_faults", json=spec).raise_for_status()
-
-
-def recorded(url: str) -> list[dict[str, Any]]:
-    return loopback.get(f"{url}/_requests").json()["requests"]
 
 
 def user(text: str) -> ChatCompletionUserMessageParam:

@@ -10,6 +10,7 @@ from typing import Any
 
 import loopback
 import pytest
+from sample_views import MODAL
 from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -24,20 +25,6 @@ BUTTONS = {
     "block_id": "approval",
     "elements": [
         {"type": "button", "action_id": "approve", "text": {"type": "plain_text", "text": "Approve"}, "value": "req-7"}
-    ],
-}
-MODAL = {
-    "type": "modal",
-    "callback_id": "project_create",
-    "title": {"type": "plain_text", "text": "New project"},
-    "submit": {"type": "plain_text", "text": "Create"},
-    "blocks": [
-        {
-            "type": "input",
-            "block_id": "name",
-            "label": {"type": "plain_text", "text": "Name"},
-            "element": {"type": "plain_text_input", "action_id": "value"},
-        }
     ],
 }
 

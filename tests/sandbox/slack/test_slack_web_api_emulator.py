@@ -8,6 +8,7 @@ import time
 
 import loopback
 import pytest
+from sample_views import MODAL
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -18,20 +19,6 @@ from slack_sdk.webhook import WebhookClient
 from sandbox.slack import SlackEmulator
 
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "*polaris-us* is running"}}
-MODAL = {
-    "type": "modal",
-    "callback_id": "project_create",
-    "title": {"type": "plain_text", "text": "New project"},
-    "submit": {"type": "plain_text", "text": "Create"},
-    "blocks": [
-        {
-            "type": "input",
-            "block_id": "name",
-            "label": {"type": "plain_text", "text": "Name"},
-            "element": {"type": "plain_text_input", "action_id": "value"},
-        }
-    ],
-}
 HOME = {"type": "home", "blocks": [SECTION]}
 
 

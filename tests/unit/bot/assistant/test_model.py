@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
-import loopback
 import pytest
+from model_emulator import faults, model_emulator_fixtures, recorded, script
 
 from bot.assistant.model import DEFAULT_TIMEOUT, ModelResolver, ModelUnavailable
 from bot.assistant.results import CannotHelp, Clarify, Understood
@@ -22,8 +22,7 @@ from bot.policy import Policy
 from bot.redact import scrub
 from bot.risk import Risk
 from bot.settings import AppConfig, Env, parse_config
-from sandbox.llm import NO_FITTING_TOOL, create_app
-from sandbox.serving import ServerHandle, serve_in_thread
+from sandbox.llm import NO_FITTING_TOOL
 
 API_KEY = "sk-model-test-key-5f1e2d3c4b5a6978"
 MODEL = "gpt-4o-mini"
@@ -43,17 +42,7 @@ TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 # --- fixtures ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[ServerHandle]:
-    handle = serve_in_thread(create_app(api_key=API_KEY))
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def url(server: ServerHandle) -> str:
-    loopback.post(f"{server.url}/_admin/reset").raise_for_status()
-    return server.url
+server, url = model_emulator_fixtures(API_KEY)
 
 
 @pytest.fixture(scope="module")
@@ -90,18 +79,6 @@ async def resolver(url: str) -> AsyncIterator[ModelResolver]:
 
 async def allowed(user: str, registry: Registry, config: AppConfig) -> dict[str, frozenset[str] | None]:
     return await allowed_operations(Policy(config), user, registry, config)
-
-
-def script(url: str, *answers: dict[str, Any]) -> None:
-    loopback.post(f"{url}/_script", json=list(answers)).raise_for_status()
-
-
-def faults(url: str, spec: dict[str, Any]) -> None:
-    loopback.post(f"{url}/_faults", json=spec).raise_for_status()
-
-
-def recorded(url: str) -> list[dict[str, Any]]:
-    return loopback.get(f"{url}/_requests").json()["requests"]
 
 
 def offered(url: str) -> set[str]:
