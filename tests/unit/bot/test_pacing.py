@@ -20,7 +20,7 @@ async def test_same_channel_is_spaced_and_others_are_not() -> None:
     c1 = sorted(stamps["C1"])
     # turns are slots 100 ms apart from the first: a late wake-up of one post cannot pull the next one closer
     assert c1[1] >= 0.095 and c1[2] >= 0.195, c1
-    assert stamps["C2"][0] < 0.05
+    assert stamps["C2"][0] < c1[1]  # C2 had its turn before C1's second slot: it did not queue behind C1
 
 
 async def test_processes_sharing_the_database_share_the_pace(tmp_path) -> None:
@@ -36,10 +36,11 @@ async def test_processes_sharing_the_database_share_the_pace(tmp_path) -> None:
 
     await asyncio.gather(*(post(pacers[i % 2]) for i in range(4)))
     stamps.sort()
-    assert all(b - a >= 0.09 for a, b in zip(stamps, stamps[1:], strict=False))  # 100 ms apart across both
+    # slots 100 ms apart across both pacers (asserted as slots: one late wake-up cannot pull the next one closer)
+    assert all(stamp >= 0.1 * i - 0.005 for i, stamp in enumerate(stamps)), stamps
     other = time.monotonic()
     await post(pacers[1], "C2")
-    assert time.monotonic() - other < 0.05  # another channel is not held up
+    assert time.monotonic() - other < 0.09  # another channel is not held up: it does not wait for a slot
 
 
 def test_a_wall_clock_stepped_back_or_a_burst_never_books_beyond_the_horizon(tmp_path, monkeypatch) -> None:
