@@ -87,13 +87,20 @@ def test_bulk_and_impossible_asks_get_no_button(bot: Bot) -> None:
     assert not [r for r in bot.audit.query(AuditQuery(limit=100)) if r["operation"].endswith(".delete")]
 
 
+def test_failing_jobs_are_found_across_every_project(bot: Bot) -> None:
+    reply, _ = ask(bot, "which jobs are failing?", user="U0VIEWER")
+    text = message_text(reply)
+    assert "running projects on polaris" in text and "*clickstream*" in text and "0b376ddb" in text, text
+    assert rows(bot, "polaris.job.list")
+
+
 def test_ambiguity_asks_with_a_button_per_candidate(bot: Bot) -> None:
-    reply, thread = ask(bot, "which jobs are failing?", user="U0VIEWER")
+    reply, thread = ask(bot, "list the tables", user="U0VIEWER")
     choices = [b for b in elements(reply) if b["action_id"].startswith("projectops_assist_choice")]
-    assert len(choices) >= 2 and not rows(bot, "polaris.job.list"), message_text(reply)
+    assert len(choices) >= 2 and not rows(bot, "polaris.table.list"), message_text(reply)
     clickstream = next(c for c in choices if "clickstream" in c["value"])
     bot.click(reply, clickstream["action_id"], user="U0VIEWER", channel=reply["channel"])
-    wait_until(lambda: rows(bot, "polaris.job.list"))
+    wait_until(lambda: rows(bot, "polaris.table.list"))
     answer = bot.slack.wait_for_sync("chat.postMessage", lambda c: c.params.get("thread_ts") == thread
                                      and "projectops_assist_choice" not in str(c.params))
     assert "clickstream" in message_text(answer.params)

@@ -65,7 +65,8 @@ def test_job_list_filtered_by_health(bot: Bot, polaris: httpx.Client) -> None:
 def test_help_shows_the_polaris_grammar(bot: Bot) -> None:
     text = message_text(bot.run("help job list", user="U0VIEWER"))
     # Slack shows &lt; &gt; as < >: placeholders are escaped, never read as links or mentions
-    assert "/projects job list &lt;target&gt; &lt;project&gt; [--health &lt;value&gt;] [--status &lt;value&gt;]" in text
+    assert ("/projects job list &lt;target&gt; [&lt;project&gt;] [--health &lt;value&gt;] [--status &lt;value&gt;]"
+            in text)
     assert "/projects job list polaris clickstream --health error" in text
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -10,11 +11,11 @@ from pydantic import Field, field_validator, model_validator
 
 from bot.backends.polaris import PolarisClient
 from bot.backends.polaris.models import Job, JobLogEntry, JobMetrics, Project
-from bot.errors import NotFoundError, UsageError
+from bot.errors import NotFoundError, OpError, UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.polaris import render as r
-from bot.operations.polaris.common import KIND, ProjectParams, project_of, target_name
+from bot.operations.polaris.common import KIND, PolarisParams, ProjectParams, client_of, project_of, target_name
 from bot.operations.polaris.tables import JobStarted, TableParams, parse_column, render_job_started
 from bot.operations.registry import register
 from bot.ui import blocks as bk
@@ -23,6 +24,8 @@ Health = Literal["ok", "warn", "error"]
 Execution = Literal["pending", "running", "completed", "idle", "canceled", "failed", "suspended", "unknown"]
 JobKind = Literal["batch", "delete_data", "drop_table", "restore_data", "streaming", "sql"]
 MAX_SHOWN = 80  # job lines in one message (each list stays inside Slack's 50 blocks)
+MAX_ACROSS = 100  # running projects read when no project is named (one jobs request each)
+ACROSS_IN_FLIGHT = 16  # of those, read at once
 FULL_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -35,7 +38,9 @@ def _split_commas(value: Any) -> Any:
     return value
 
 
-class JobListParams(ProjectParams):
+class JobListParams(PolarisParams):
+    project: str | None = Field(default=None, min_length=1,
+                                description="project name or id; every running project when left out")
     health: list[Health] = Field(default_factory=list, description="ok, warn or error; repeatable")
     status: list[Execution] = Field(default_factory=list, description="execution status; repeatable")
     type: list[JobKind] = Field(default_factory=list, description="job type; repeatable")
@@ -74,9 +79,21 @@ class JobList:
     limit: int = 30
 
 
-async def run_list(ctx: OpContext, params: JobListParams) -> JobList:
-    client, project = await project_of(ctx, params.project)
-    jobs = await client.list_jobs(
+@dataclass
+class JobsAcross:
+    """Jobs of every running project on a target (`job list <target>` with no project), newest first."""
+
+    target: str
+    jobs: list[tuple[Project, Job]]
+    read: int  # running projects whose jobs were read
+    running: int  # running projects on the target
+    unread: list[str] = field(default_factory=list)  # projects whose jobs could not be read
+    filters: dict[str, Any] = field(default_factory=dict)
+    limit: int = 30
+
+
+async def _jobs_of(client: PolarisClient, project: Project, params: JobListParams) -> list[Job]:
+    return await client.list_jobs(
         project.uid,
         limit=params.limit + 1,
         types=params.type,
@@ -86,23 +103,70 @@ async def run_list(ctx: OpContext, params: JobListParams) -> JobList:
         connection=[params.connection] if params.connection else [],
         search=params.search,
     )
+
+
+async def run_list(ctx: OpContext, params: JobListParams) -> JobList | JobsAcross:
     filters = {k: v for k, v in params.model_dump(exclude={"project", "limit"}).items() if v}
-    return JobList(target_name(ctx), project, jobs, filters, params.limit)
+    if params.project is None:
+        return await _run_across(ctx, params, filters)
+    client, project = await project_of(ctx, params.project)
+    return JobList(target_name(ctx), project, await _jobs_of(client, project, params), filters, params.limit)
 
 
-def render_list(result: JobList, ctx: OpContext) -> Rendered:
+async def _run_across(ctx: OpContext, params: JobListParams, filters: dict[str, Any]) -> JobsAcross:
+    """One jobs request per running project (the API has no cross-project listing), a few at a time; a project
+    that cannot be read is named, not fatal."""
+    client = await client_of(ctx)
+    running = sorted((p for p in await client.list_projects() if p.state == "running"), key=lambda p: p.name)
+    projects = running[:MAX_ACROSS]
+    gate = asyncio.Semaphore(ACROSS_IN_FLIGHT)
+
+    async def one(project: Project) -> list[Job]:
+        async with gate:
+            return await _jobs_of(client, project, params)
+
+    found = await asyncio.gather(*(one(p) for p in projects), return_exceptions=True)
+    jobs: list[tuple[Project, Job]] = []
+    unread: list[str] = []
+    failures: list[OpError] = []
+    for project, listed in zip(projects, found, strict=True):
+        if isinstance(listed, OpError):
+            unread.append(project.name)
+            failures.append(listed)
+        elif isinstance(listed, BaseException):
+            raise listed
+        else:
+            jobs += [(project, job) for job in listed]
+    if failures and len(failures) == len(projects):
+        raise failures[0]  # nothing could be read (credentials, an outage): the back end's own words say why
+    jobs.sort(key=lambda pj: pj[1].last_updated_timestamp.timestamp() if pj[1].last_updated_timestamp else 0.0,
+              reverse=True)
+    return JobsAcross(target_name(ctx), jobs, len(projects), len(running), unread, filters, params.limit)
+
+
+def _filter_line(filters: dict[str, Any]) -> dict[str, Any]:
+    shown = ", ".join(f"{k} `{','.join(v) if isinstance(v, list) else v}`" for k, v in filters.items())
+    return bk.context(f"Filtered by {shown}")
+
+
+def _health_counts(jobs: list[Job]) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for job in jobs:
+        counts[job.health.status] = counts.get(job.health.status, 0) + 1
+    return bk.context("  ".join(f"{r.health_mark(h)} {n} {h}" for h, n in sorted(counts.items())))
+
+
+def render_list(result: JobList | JobsAcross, ctx: OpContext) -> Rendered:
+    if isinstance(result, JobsAcross):
+        return render_across(result)
     more = len(result.jobs) > result.limit
     jobs = result.jobs[: result.limit]
     title = f"Jobs in {result.project.name} ({len(jobs)}{'+' if more else ''})"
     blocks: list[dict[str, Any]] = [bk.header(title)]
     if result.filters:
-        shown = ", ".join(f"{k} `{','.join(v) if isinstance(v, list) else v}`" for k, v in result.filters.items())
-        blocks.append(bk.context(f"Filtered by {shown}"))
-    counts: dict[str, int] = {}
-    for job in jobs:
-        counts[job.health.status] = counts.get(job.health.status, 0) + 1
+        blocks.append(_filter_line(result.filters))
     if jobs:
-        blocks.append(bk.context("  ".join(f"{r.health_mark(h)} {n} {h}" for h, n in sorted(counts.items()))))
+        blocks.append(_health_counts(jobs))
     shown, cut = r.truncated(jobs, "job", "Narrow with `--status`, `--health` or `--table`.", limit=MAX_SHOWN)
     blocks += r.line_sections([r.job_line(j) for j in shown] or ["No jobs match."]) + cut
     if more:
@@ -112,11 +176,41 @@ def render_list(result: JobList, ctx: OpContext) -> Rendered:
     return Rendered(text=title, blocks=r.fit(blocks))
 
 
+def render_across(result: JobsAcross) -> Rendered:
+    more = len(result.jobs) > result.limit
+    shown_jobs = result.jobs[: result.limit]
+    where = f"{result.read} running project{'s' if result.read != 1 else ''} on {result.target}"
+    title = f"Jobs in {where} ({len(shown_jobs)}{'+' if more else ''})"
+    blocks: list[dict[str, Any]] = [bk.header(title)]
+    if result.filters:
+        blocks.append(_filter_line(result.filters))
+    if shown_jobs:
+        blocks.append(_health_counts([job for _, job in shown_jobs]))
+    shown, cut = r.truncated(shown_jobs, "job", "Name a project, or narrow with `--health` or `--status`.",
+                             limit=MAX_SHOWN)
+    lines = [f"*{project.name}* · {r.job_line(job)}" for project, job in shown]
+    blocks += r.line_sections(lines or ["No jobs match in any running project."]) + cut
+    if more:
+        blocks.append(bk.context(f"Showing the {result.limit} most recently updated; name a project or raise "
+                                 "`--limit`."))
+    if result.running > result.read:
+        blocks.append(bk.context(f"Read the first {result.read} of {result.running} running projects (by name); "
+                                 f"name a project to see the others: `/projects job list {result.target} <project>`."))
+    if result.unread:
+        names = ", ".join(result.unread[:10]) + (f" and {len(result.unread) - 10} more" if len(result.unread) > 10
+                                                 else "")
+        blocks.append(bk.context(f":warning: Could not read the jobs of {names}; try again, or name the project."))
+    blocks.append(bk.context(f"`/projects job show {result.target} <project> <id>` for details."))
+    return Rendered(text=title, blocks=r.fit(blocks))
+
+
 register(Operation(
-    name="job.list", summary="jobs of a Polaris project, filtered by health, status, type or table",
-    params=JobListParams, risk=Risk.READ, run=run_list, render=render_list, kind=KIND,
+    name="job.list", summary="jobs of a Polaris project (or of every running one), filtered by health, status, "
+    "type or table",
+    params=JobListParams, risk=Risk.READ, run=run_list, render=render_list, kind=KIND, positional=("project",),
     examples=("/projects job list polaris clickstream --health error",
-              "/projects job list polaris analytics-prod --status running --table events"),
+              "/projects job list polaris analytics-prod --status running --table events",
+              "/projects job list polaris --health error"),
 ))
 
 

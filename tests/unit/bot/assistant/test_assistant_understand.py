@@ -156,12 +156,18 @@ def test_a_part_of_a_name_is_confirmed_before_a_change(ask) -> None:
 
 
 def test_a_missing_project_is_asked_for(ask) -> None:
-    result = ask("which jobs are failing?")
+    result = ask("list the tables")
     assert isinstance(result, Clarify)
-    assert ("clickstream (Polaris)", "/projects job list polaris clickstream --health error") in result.choices
+    assert ("clickstream (Polaris)", "/projects table list polaris clickstream") in result.choices
     missing_name = ask("create a phoenix project")
     assert isinstance(missing_name, Clarify)
     assert "needs `name`" in missing_name.question
+
+
+def test_failing_jobs_with_no_project_are_read_across_every_project(ask) -> None:
+    assert texts(ask("which jobs are failing?")) == ["/projects job list polaris --health error"]
+    assert texts(ask("which jobs are failing in clickstream?")) == [
+        "/projects job list polaris clickstream --health error"]
 
 
 def test_a_new_name_with_no_back_end_asks_where(ask) -> None:
@@ -173,7 +179,7 @@ def test_a_new_name_with_no_back_end_asks_where(ask) -> None:
 
 
 def test_choices_parse_for_every_clarification(ask, registry: Registry) -> None:
-    for text in ("delete a project", "drop a table in clickstream", "show job", "pause", "show support",
+    for text in ("delete a project", "drop a table in clickstream", "list tables", "pause", "show support",
                  "delete analytics", "metrics for a job in clickstream"):
         result = ask(text)
         assert isinstance(result, Clarify), (text, result)

@@ -211,6 +211,36 @@ async def test_job_list_filters_and_health_markers(services: Services) -> None:
     assert "Jobs in clickstream (2+)" in text_of(limited) and "Showing the 2 most recently updated" in text_of(limited)
 
 
+async def test_job_list_with_no_project_reads_every_running_project(services: Services) -> None:
+    result, rendered = await run(services, "job list polaris --health error", user="U0VIEWER")
+    text = text_of(rendered)
+    assert "running projects on polaris (1)" in text and "*clickstream* · :rotating_light: `0b376ddb`" in text
+    assert json.loads(services.audit.get(result.audit_id)["params"])["project"] is None
+    _, every = await run(services, "job list polaris")
+    projects = {line.split("*")[1] for line in text_of(every).splitlines() if line.startswith("*")}
+    assert {"clickstream", "iot-telemetry"} <= projects
+
+
+async def test_job_list_across_projects_names_a_project_it_could_not_read(app: Any, services: Services,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.operations.polaris import jobs
+
+    async with loopback.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://polaris") as http:
+        client = await services.clients.get(services.config.targets["polaris"])
+        uid = next(p.uid for p in await client.list_projects() if p.name == "iot-telemetry")
+        await http.post("/_faults", json={"status": 500, "path": f"/v1/projects/{uid}/jobs", "count": -1})
+        _, rendered = await run(services, "job list polaris --health error")
+        text = text_of(rendered)
+        assert "*clickstream* · :rotating_light:" in text
+        assert "Could not read the jobs of iot-telemetry" in text
+        monkeypatch.setattr(jobs, "MAX_ACROSS", 1)
+        _, capped = await run(services, "job list polaris")
+        assert "Read the first 1 of" in text_of(capped) and "running projects (by name)" in text_of(capped)
+        await http.post("/_faults", json={"status": 500, "path": "/v1/projects/", "count": -1})
+        result, _ = await run(services, "job list polaris")
+        assert isinstance(result.error, BackendError)  # nothing readable: the back end's own error, not a list
+
+
 async def test_job_show_logs_metrics_by_short_id(services: Services) -> None:
     short = FAILED_JOB.split("-")[0]
     _, shown = await run(services, f"job show polaris clickstream {short}")
