@@ -179,7 +179,8 @@ def render_list(result: JobList | JobsAcross, ctx: OpContext) -> Rendered:
 def render_across(result: JobsAcross) -> Rendered:
     more = len(result.jobs) > result.limit
     shown_jobs = result.jobs[: result.limit]
-    where = f"{result.read} running project{'s' if result.read != 1 else ''} on {result.target}"
+    read = result.read - len(result.unread)
+    where = f"{read} running project{'s' if read != 1 else ''} on {result.target}"
     title = f"Jobs in {where} ({len(shown_jobs)}{'+' if more else ''})"
     blocks: list[dict[str, Any]] = [bk.header(title)]
     if result.filters:
@@ -189,7 +190,8 @@ def render_across(result: JobsAcross) -> Rendered:
     shown, cut = r.truncated(shown_jobs, "job", "Name a project, or narrow with `--health` or `--status`.",
                              limit=MAX_SHOWN)
     lines = [f"*{project.name}* · {r.job_line(job)}" for project, job in shown]
-    blocks += r.line_sections(lines or ["No jobs match in any running project."]) + cut
+    nothing = "No jobs match in the projects read." if result.unread else "No jobs match in any running project."
+    blocks += r.line_sections(lines or [nothing]) + cut
     if more:
         blocks.append(bk.context(f"Showing the {result.limit} most recently updated; name a project or raise "
                                  "`--limit`."))

@@ -228,11 +228,16 @@ async def test_job_list_across_projects_names_a_project_it_could_not_read(app: A
     async with loopback.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://polaris") as http:
         client = await services.clients.get(services.config.targets["polaris"])
         uid = next(p.uid for p in await client.list_projects() if p.name == "iot-telemetry")
+        click = next(p.uid for p in await client.list_projects() if p.name == "clickstream")
         await http.post("/_faults", json={"status": 500, "path": f"/v1/projects/{uid}/jobs", "count": -1})
         _, rendered = await run(services, "job list polaris --health error")
         text = text_of(rendered)
         assert "*clickstream* · :rotating_light:" in text
         assert "Could not read the jobs of iot-telemetry" in text
+        await http.post("/_faults", json={"status": 500, "path": f"/v1/projects/{click}/jobs", "count": -1})
+        _, none_read = await run(services, "job list polaris --health error")
+        assert "No jobs match in the projects read." in text_of(none_read), text_of(none_read)
+        await http.delete("/_faults")
         monkeypatch.setattr(jobs, "MAX_ACROSS", 1)
         _, capped = await run(services, "job list polaris")
         assert "Read the first 1 of" in text_of(capped) and "running projects (by name)" in text_of(capped)
