@@ -3,7 +3,8 @@
 Charts are drawn in a process of their own (`render_storage_chart`): drawing one is some 100 ms of pure-Python work
 that holds the interpreter lock, which, drawn on a thread of the app, would hold up the acks of every request
 arriving meanwhile. One process serves every app in this one (started with the first chart, reused, stopped at
-exit); if it dies, the next chart starts another. matplotlib is therefore never imported by the app itself.
+exit); if it dies, the next chart starts another; if the app dies (even by SIGKILL), it ends too. matplotlib is
+therefore never imported by the app itself.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import functools
 import io
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -35,8 +38,23 @@ def _chart_process() -> ProcessPoolExecutor:
     global _process
     with _process_lock:
         if _process is None:  # spawn: a clean interpreter, not a fork of a threaded app
-            _process = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            _process = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                           initializer=_end_with_parent)
         return _process
+
+
+def _end_with_parent() -> None:
+    """In the chart process: exit as soon as the app process is gone. A pool worker holds both ends of its task
+    queue, so a parent killed without shutting the pool down would otherwise leave it waiting forever."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def _discard(process: ProcessPoolExecutor) -> None:
