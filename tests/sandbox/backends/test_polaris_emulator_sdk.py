@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import loopback
 import pytest
-from polaris.sdk.client import ProjectClient, RegionalClient
-from polaris.sdk.project_api import models as pm
-from polaris.sdk.regional_api import models as rm
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from sandbox.backends.polaris import create_app, job_id, project_id
 from sandbox.serving import serve_in_thread
+
+# The SDK takes about half a second to import: the tests import it where they use it, so that only the
+# pytest-xdist worker that runs this file pays for it, not every worker that collects the suite.
+if TYPE_CHECKING:
+    from polaris.sdk.client import ProjectClient, RegionalClient
 
 CLICK = project_id("clickstream")
 STEP = 0.05  # transition seconds
@@ -35,15 +38,22 @@ def fresh_seed(base_url: str) -> None:
 
 @pytest.fixture
 def regional(base_url: str) -> RegionalClient:
+    from polaris.sdk.client import RegionalClient
+
     return RegionalClient.from_endpoint(base_url, "sdk-key", retry_total=0)
 
 
 @pytest.fixture
 def click(base_url: str) -> ProjectClient:
+    from polaris.sdk.client import ProjectClient
+
     return ProjectClient.from_endpoint(CLICK, base_url, "sdk-key", retry_total=0)
 
 
 def test_projects_list_get_and_errors(regional: RegionalClient, base_url: str) -> None:
+    from polaris.sdk.client import RegionalClient
+    from polaris.sdk.regional_api import models as rm
+
     projects = regional.projects.list()
     assert len(projects) == 6 and all(isinstance(p, rm.Project) for p in projects)
     click = regional.projects.get(CLICK)
@@ -58,6 +68,8 @@ def test_projects_list_get_and_errors(regional: RegionalClient, base_url: str) -
 
 
 def test_projects_create_update_delete(regional: RegionalClient) -> None:
+    from polaris.sdk.regional_api import models as rm
+
     body = rm.Project(
         metadata=rm.ObjectMeta(name="sdk-made"), spec=rm.ProjectSpec(plan="starter", region="eu-west-1")
     )
@@ -82,6 +94,8 @@ def test_projects_create_update_delete(regional: RegionalClient) -> None:
 
 
 def test_tables(click: ProjectClient) -> None:
+    from polaris.sdk.project_api import models as pm
+
     listed = click.tables.list_tables()
     assert isinstance(listed, pm.TableListResponse)
     assert {t.name for t in listed.values} == {"clicks", "clicks_hourly", "bot_traffic"}
@@ -106,6 +120,8 @@ def test_tables(click: ProjectClient) -> None:
 
 
 def test_jobs_read(click: ProjectClient) -> None:
+    from polaris.sdk.project_api import models as pm
+
     listed = click.jobs.list_jobs(execution_status=["running", "failed"], pagination_limit=10)
     assert isinstance(listed, pm.JobListResponse) and listed.more_results_available is False
     kinds = {type(j) for j in listed.values}
@@ -128,6 +144,8 @@ def test_jobs_read(click: ProjectClient) -> None:
 
 
 def test_jobs_write(click: ProjectClient) -> None:
+    from polaris.sdk.project_api import models as pm
+
     drop = click.jobs.create_job(
         pm.CreateDropTableJobRequest(target=pm.TableJobTargetV2(table_name="bot_traffic"))
     )
@@ -157,6 +175,8 @@ def test_jobs_write(click: ProjectClient) -> None:
 
 
 def test_connections(click: ProjectClient) -> None:
+    from polaris.sdk.project_api import models as pm
+
     listed = click.connections.list_connections()
     assert {type(c) for c in listed.values} == {pm.ConfluentConnectionResponse, pm.S3ConnectionResponse}
     kafka = pm.CreateKafkaConnectionRequest(

@@ -7,18 +7,21 @@ pytfe joins request paths onto the last segment of its address (`urljoin`), so i
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import httpx
 import loopback
 import pytest
-from pytfe import TFEClient, TFEConfig
-from pytfe.errors import AuthError, NotFound, RateLimited, TFEError
-from pytfe.models import ProjectCreateOptions, ProjectListOptions, ProjectUpdateOptions, WorkspaceListOptions
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from sandbox.backends.terraform import create_app
 from sandbox.serving import ServerHandle, serve_in_thread
+
+# pytfe takes about a second to import: the tests import it where they use it, so that only the pytest-xdist
+# worker that runs this file pays for it, not every worker that collects the suite.
+if TYPE_CHECKING:
+    from pytfe import TFEClient
 
 ORG = "acme"
 PLATFORM_CORE = "prj-0sMkZ9o1CR5IdoEc"
@@ -40,6 +43,8 @@ def admin(server: ServerHandle) -> Iterator[httpx.Client]:
 
 
 def tfe_client(server: ServerHandle, token: str = "tok", max_retries: int = 2) -> TFEClient:
+    from pytfe import TFEClient, TFEConfig
+
     config = TFEConfig(
         address=f"{server.url}/terraform/_",
         token=token,
@@ -52,6 +57,8 @@ def tfe_client(server: ServerHandle, token: str = "tok", max_retries: int = 2) -
 
 
 def test_list_follows_pages(server: ServerHandle, admin: httpx.Client) -> None:
+    from pytfe.models import ProjectListOptions
+
     admin.post("/_admin/bulk", json={"projects": 120, "workspaces_per_project": 0})
     tfe = tfe_client(server)
     projects = list(tfe.projects.list(ORG))
@@ -64,6 +71,9 @@ def test_list_follows_pages(server: ServerHandle, admin: httpx.Client) -> None:
 
 
 def test_create_read_update_delete(server: ServerHandle, admin: httpx.Client) -> None:
+    from pytfe.errors import NotFound, TFEError
+    from pytfe.models import ProjectCreateOptions, ProjectUpdateOptions
+
     tfe = tfe_client(server)
     created = tfe.projects.create(
         ORG, ProjectCreateOptions(name="payments", description="Card processing", auto_destroy_activity_duration="14d")
@@ -82,6 +92,9 @@ def test_create_read_update_delete(server: ServerHandle, admin: httpx.Client) ->
 
 
 def test_move_workspaces_then_delete(server: ServerHandle, admin: httpx.Client) -> None:
+    from pytfe.errors import AuthError, TFEError
+    from pytfe.models import ProjectCreateOptions, WorkspaceListOptions
+
     tfe = tfe_client(server)
     target = tfe.projects.create(ORG, ProjectCreateOptions(name="pipelines-2"))
     ws_ids = [w.id for w in tfe.workspaces.list(ORG, WorkspaceListOptions(project_id=DATA_PIPELINES))]
@@ -99,6 +112,8 @@ def test_move_workspaces_then_delete(server: ServerHandle, admin: httpx.Client) 
 
 
 def test_missing_project_and_missing_permission_raise_not_found(server: ServerHandle, admin: httpx.Client) -> None:
+    from pytfe.errors import AuthError, NotFound
+
     with pytest.raises(NotFound):
         tfe_client(server).projects.read("prj-doesNotExist0000")
     with pytest.raises(NotFound):
@@ -108,6 +123,8 @@ def test_missing_project_and_missing_permission_raise_not_found(server: ServerHa
 
 
 def test_persistent_429_raises_rate_limited(server: ServerHandle, admin: httpx.Client) -> None:
+    from pytfe.errors import RateLimited
+
     admin.post("/_faults", json={"status": 429, "count": 50, "retry_after": 0.05})
     with pytest.raises(RateLimited) as limited:
         tfe_client(server, max_retries=2).projects.read(PLATFORM_CORE)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import openai
 import pytest
 from pydantic import BaseModel
 from starlette.testclient import TestClient
@@ -81,6 +80,8 @@ def test_best_tool_prefers_name_words() -> None:
 
 
 def test_infer_arguments_from_a_strict_pydantic_tool() -> None:
+    import openai  # here, not at the top: it takes about a second to import, and every xdist worker collects this file
+
     schema = openai.pydantic_function_tool(PauseParams, name="project_pause")["function"]["parameters"]
     assert infer_arguments(schema, "pls pause clickstream thx") == {
         "project": "clickstream",

@@ -9,25 +9,28 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import loopback
-import openai
 import pytest
 from model_emulator import faults, model_emulator_fixtures, recorded, script
-from openai import AsyncOpenAI
-from openai.types.chat import (
-    ChatCompletionFunctionToolParam,
-    ChatCompletionMessageFunctionToolCallParam,
-    ChatCompletionMessageParam,
-    ChatCompletionUserMessageParam,
-)
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from sandbox.llm import ECHO, NO_FITTING_TOOL, RESULTS_PREFIX, TOOL_NOT_AVAILABLE, create_app
 from sandbox.serving import free_port, serve_in_thread
+
+# The SDK takes about a second to import: the tests import it where they use it, so that only the pytest-xdist
+# worker that runs this file pays for it, not every worker that collects the suite.
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+    from openai.types.chat import (
+        ChatCompletionFunctionToolParam,
+        ChatCompletionMessageFunctionToolCallParam,
+        ChatCompletionMessageParam,
+        ChatCompletionUserMessageParam,
+    )
 
 API_KEY = "sk-emulator-test-key-0123456789"
 MODEL = "gpt-4o-mini"
@@ -67,6 +70,8 @@ server, url = model_emulator_fixtures(API_KEY)
 
 @pytest.fixture
 async def client(url: str) -> AsyncIterator[AsyncOpenAI]:
+    from openai import AsyncOpenAI
+
     async with AsyncOpenAI(base_url=f"{url}/v1", api_key=API_KEY, max_retries=0, timeout=10) as sdk:
         yield sdk
 
@@ -76,6 +81,8 @@ def user(text: str) -> ChatCompletionUserMessageParam:
 
 
 async def test_models(client: AsyncOpenAI) -> None:
+    import openai
+
     models = [m.id async for m in client.models.list()]
     assert MODEL in models
     assert (await client.models.retrieve(MODEL)).id == MODEL
@@ -111,7 +118,7 @@ async def test_tool_call_round_trip(client: AsyncOpenAI, url: str) -> None:
     assert json.loads(call.function.arguments) == {"project": "clickstream"}
 
     messages += [
-        cast(ChatCompletionMessageParam, choice.message.model_dump(exclude_none=True)),
+        cast("ChatCompletionMessageParam", choice.message.model_dump(exclude_none=True)),
         {"role": "tool", "tool_call_id": call.id, "content": "clickstream is pausing"},
     ]
     second = await client.chat.completions.create(model=MODEL, messages=messages, tools=TOOLS)
@@ -167,7 +174,9 @@ async def test_refusal(client: AsyncOpenAI, url: str) -> None:
 
 
 async def test_auth(url: str) -> None:
-    async with AsyncOpenAI(base_url=f"{url}/v1", api_key="sk-wrong-key-000000", max_retries=0) as wrong:
+    import openai
+
+    async with openai.AsyncOpenAI(base_url=f"{url}/v1", api_key="sk-wrong-key-000000", max_retries=0) as wrong:
         with pytest.raises(openai.AuthenticationError) as caught:
             await wrong.chat.completions.create(model=MODEL, messages=[user("hi")])
     assert caught.value.status_code == 401 and caught.value.code == "invalid_api_key"
@@ -181,6 +190,8 @@ async def test_auth(url: str) -> None:
 
 
 async def test_rate_limit_with_retry_after(client: AsyncOpenAI, url: str) -> None:
+    import openai
+
     faults(url, {"status": 429, "count": 1, "retry_after": 0.2})
     with pytest.raises(openai.RateLimitError) as caught:
         await client.chat.completions.create(model=MODEL, messages=[user("hi")])
@@ -190,6 +201,8 @@ async def test_rate_limit_with_retry_after(client: AsyncOpenAI, url: str) -> Non
 
 
 async def test_sdk_retries_after_429_and_503(url: str) -> None:
+    from openai import AsyncOpenAI
+
     faults(url, {"status": 429, "count": 1, "retry_after": 0.3})
     faults(url, {"status": 503, "count": 1, "retry_after": 0.1})
     async with AsyncOpenAI(base_url=f"{url}/v1", api_key=API_KEY, max_retries=2) as retrying:
@@ -202,8 +215,10 @@ async def test_sdk_retries_after_429_and_503(url: str) -> None:
 
 
 async def test_latency_fault_and_client_timeout(url: str) -> None:
+    import openai
+
     faults(url, {"latency_ms": 1500})
-    async with AsyncOpenAI(base_url=f"{url}/v1", api_key=API_KEY, max_retries=0, timeout=0.3) as impatient:
+    async with openai.AsyncOpenAI(base_url=f"{url}/v1", api_key=API_KEY, max_retries=0, timeout=0.3) as impatient:
         started = time.monotonic()
         with pytest.raises(openai.APITimeoutError):
             await impatient.chat.completions.create(model=MODEL, messages=[user("hi")])
@@ -213,6 +228,8 @@ async def test_latency_fault_and_client_timeout(url: str) -> None:
 
 
 async def test_malformed_body_and_dropped_connection(client: AsyncOpenAI, url: str) -> None:
+    import openai
+
     faults(url, {"malformed": True, "count": 1})
     with pytest.raises(json.JSONDecodeError):
         await client.chat.completions.create(model=MODEL, messages=[user("hi")])
@@ -223,6 +240,8 @@ async def test_malformed_body_and_dropped_connection(client: AsyncOpenAI, url: s
 
 
 async def test_invalid_tool_message_is_400(client: AsyncOpenAI) -> None:
+    import openai
+
     orphan: list[ChatCompletionMessageParam] = [
         user("hi"),
         {"role": "tool", "tool_call_id": "call_nope", "content": "x"},
@@ -272,6 +291,8 @@ def _tool(**function: Any) -> dict[str, Any]:
 async def test_request_validation(
     client: AsyncOpenAI, change: dict[str, Any], param: str | None, code: str | None
 ) -> None:
+    import openai
+
     with pytest.raises(openai.BadRequestError) as caught:
         await client.chat.completions.create(model=MODEL, messages=[user("hi")], extra_body=change)
     error = caught.value.response.json()["error"]
@@ -280,6 +301,8 @@ async def test_request_validation(
 
 
 async def test_unknown_model_and_bad_json(client: AsyncOpenAI, url: str) -> None:
+    import openai
+
     with pytest.raises(openai.NotFoundError) as caught:
         await client.chat.completions.create(model="gpt-9", messages=[user("hi")])
     assert caught.value.code == "model_not_found"
@@ -326,6 +349,8 @@ async def test_streaming_text_and_tool_calls(client: AsyncOpenAI, url: str) -> N
 
 
 async def test_mounted_under_a_prefix() -> None:
+    from openai import AsyncOpenAI
+
     handle = serve_in_thread(Starlette(routes=[Mount("/llm", app=create_app())]))
     try:
         async with AsyncOpenAI(base_url=f"{handle.url}/llm/v1", api_key="ignored", max_retries=0) as sdk:

@@ -3,6 +3,9 @@
 - A stop sent through our client leaves deletionProtection and stopProtection as they were (the SDK's own
   update would reset them: msrest serialises their `False` defaults into the merge-patch).
 - What our client creates (project, table, jobs), the SDK reads back and parses into its own models.
+
+The tests import the SDK where they use it (about half a second to import), so that only the pytest-xdist worker
+that runs this file pays for it, not every worker that collects the suite.
 """
 
 from __future__ import annotations
@@ -13,8 +16,6 @@ from typing import Any
 
 import loopback
 import pytest
-from polaris.sdk.client import ProjectClient, RegionalClient
-from polaris.sdk.regional_api import models as regional_models
 
 from bot.backends.http import RetryPolicy
 from bot.backends.polaris import PolarisClient
@@ -74,6 +75,9 @@ async def test_a_stop_through_our_client_keeps_both_protection_flags(client: Pol
 
 async def test_the_same_stop_through_the_sdk_drops_deletion_protection(server: ServerHandle, store: Any) -> None:
     """Why we do not use the SDK for updates: the emulator must tell the two apart."""
+    from polaris.sdk.client import RegionalClient
+    from polaris.sdk.regional_api import models as regional_models
+
     sdk = RegionalClient.from_endpoint(server.url, KEY)
     body = regional_models.Project(metadata=regional_models.ObjectMeta(name="iot-telemetry"),
                                    spec=regional_models.ProjectSpec(desired_state="stopped"))
@@ -82,6 +86,8 @@ async def test_the_same_stop_through_the_sdk_drops_deletion_protection(server: S
 
 
 async def test_the_sdk_reads_what_our_client_created(client: PolarisClient, server: ServerHandle) -> None:
+    from polaris.sdk.client import ProjectClient, RegionalClient
+
     created = await client.create_project("conformance", "starter", "us-west-2", deletion_protection=True)
     running = await client.wait_for_state(created.uid, until={"running"})
     assert running.state == "running"
@@ -127,6 +133,8 @@ async def test_the_sdk_reads_what_our_client_created(client: PolarisClient, serv
 
 
 async def test_the_sdk_and_our_client_agree_on_seeded_jobs(client: PolarisClient, server: ServerHandle) -> None:
+    from polaris.sdk.client import ProjectClient
+
     clickstream = project_id("clickstream")
     ours = {j.id: j for j in await client.list_jobs(clickstream)}
 

@@ -7,14 +7,14 @@ import socket
 import sqlite3
 import threading
 
-import psycopg
-
 from bot.store import Store
 
 
 def as_owner(store_url: str, *statements: str) -> None:
     """Run SQL straight on the database, around the app (someone with file access, or the database's owner)."""
     if store_url.startswith("postgresql://"):
+        import psycopg  # only here: most runs have no PostgreSQL, and every xdist worker imports this module
+
         with psycopg.connect(store_url, autocommit=True) as pg:
             for statement in statements:
                 pg.execute(statement)  # type: ignore[arg-type]  # test SQL, not user input
