@@ -17,7 +17,15 @@ from bot.ui import ids
 
 log = logging.getLogger("projectops.slack")
 
-_MENTION = re.compile(r"<@[UW][A-Z0-9]+(\|[^>]*)?>")
+_LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(\|[^>]*)?>")
+
+
+def _words(text: str | None, bot_user_id: Any) -> str:
+    """What the person asked: the app's own mention taken out (anywhere; the leading one when the app's id is not
+    known). Anyone else's mention stays a word of the request: `@projectops audit @someone`."""
+    if isinstance(bot_user_id, str) and bot_user_id:
+        return re.sub(rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>", "", text or "").strip()
+    return _LEADING_MENTION.sub("", text or "").strip()
 
 
 def _thread(ts: str | None, thread_ts: str | None) -> str:
@@ -42,7 +50,7 @@ def register(app: AsyncApp, assistant: Assistant) -> None:
         event = event_of(context)
         if not _answerable(event):
             return
-        text = _MENTION.sub("", event.text or "").strip()
+        text = _words(event.text, context.get("bot_user_id"))
         await assistant.converse(context["actor"], text, channel=event.channel_id,
                                  thread_ts=_thread(event.ts, event.thread_ts), client=client)
 
@@ -51,7 +59,7 @@ def register(app: AsyncApp, assistant: Assistant) -> None:
         event = event_of(context)
         if event.channel_type != "im" or event.bot_id or event.subtype or not _answerable(event):
             return
-        text = _MENTION.sub("", event.text or "").strip().removeprefix("/projects").strip()
+        text = _words(event.text, context.get("bot_user_id")).removeprefix("/projects").strip()
         await assistant.converse(context["actor"], text, channel=event.channel_id,
                                  thread_ts=_thread(event.ts, event.thread_ts), client=client)
 

@@ -10,6 +10,13 @@ Two kinds of wrong, two answers:
   reference, a modal's private_metadata) can come back stale or edited: `ResumeRef` and `FormMeta` parse
   them, and one that does not parse is a broken button or form, answered to the person in
   plain words and audited (`bot.slack.broken`), never an exception.
+
+What a person typed arrives the way Slack sends it: `&`, `<` and `>` escaped as `&amp;`, `&lt;`, `&gt;`, while
+Slack's own references (`<@U…>`, `<#C…|name>`, `<!here>`, `<https://…|label>`) keep real angle brackets. The text
+of a slash command (`SlashCommand.text`) and of a message event (`Event.text`: app_mention, message, the assistant's
+DM threads) is turned back here, once, by `slack_text`, so everything downstream reads what was typed: a typed
+`<!here>` is the same `<!here>` the name rule refuses, and `a&b` is `a&b` (escaped again, once, when shown).
+Text Slack does not escape is left as it came: a form's input values, an options request's typed `value`.
 """
 
 from __future__ import annotations
@@ -26,11 +33,26 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
+from bot.ui.mrkdwn import unescape
+
 #: The longest value a form's metadata keeps (Slack's own limit for private_metadata is 3000 characters).
 META_VALUE_MAX = 3000
+
+
+def slack_text(raw: str) -> str:
+    """What a person typed, from the text Slack sent: its three escapes (`&lt;`, `&gt;`, `&amp;`, undone in that
+    order, so a typed `&lt;` — sent as `&amp;lt;` — stays `&lt;`) turned back; nothing else is touched. Slack's
+    references (`<@U…>`, `<#C…|name>`, `<!here>`, links) already carry real angle brackets and stay as they are.
+    The inverse of `bot.ui.mrkdwn.escape`, which escapes the text again, once, wherever it is shown."""
+    return unescape(raw)
+
+
+def _typed(value: str | None) -> str | None:
+    return slack_text(value) if isinstance(value, str) else value
 
 
 class _Shape(BaseModel):
@@ -216,6 +238,9 @@ class Event(_Shape):
     message: EventMessage | None = None
     previous_message: EventMessage | None = None
 
+    #: a message's text as the person typed it (Slack sends it escaped: `slack_text`)
+    _typed_text = field_validator("text")(_typed)
+
     @property
     def user_id(self) -> str:
         return self.user if isinstance(self.user, str) else self.user.id if self.user else ""
@@ -251,6 +276,9 @@ class SlashCommand(_Envelope):
     team_id: StrictStr = ""
     trigger_id: StrictStr = ""
     response_url: StrictStr = ""
+
+    #: the command's text as the person typed it (Slack sends it escaped: `slack_text`)
+    _typed_text = field_validator("text")(_typed)
 
     @property
     def reply_url(self) -> str:

@@ -2,10 +2,11 @@
 
 The page (``/``, files under ``playground/``) polls ``GET /playground/state?user=`` and sends what a
 person does through ``POST /playground/{command,mention,action,submit,close,suggest,home}``; each is
-turned into the request Slack would send (`SlackRequestBuilder`), signed and POSTed to the app's
-events URL (and kept, decoded, in `Playground.sent`). What the app answers through the Web API or
-response_urls lands in the emulator and shows on the next poll: channel messages with their thread
-replies, each user's ephemerals, the user's open modal (with field errors) and Home tab.
+turned into the request Slack would send (`SlackRequestBuilder`: what the person typed is escaped as
+Slack's client does, `signing.as_sent`), signed and POSTed to the app's events URL (and kept, decoded, in
+`Playground.sent`). What the app answers through the Web API or response_urls lands in the emulator and
+shows on the next poll: channel messages with their thread replies, each user's ephemerals, the user's open
+modal (with field errors) and Home tab.
 
 The DM is the app's Messages tab (Slack's agent view): opening it sends ``app_home_opened`` with
 ``tab: "messages"`` (the Home tab sends ``tab: "home"``); what the person writes there is a ``message``
@@ -29,7 +30,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from sandbox.slack.identity import BOT_USER_ID, dm_channel
-from sandbox.slack.signing import SignedRequest, SlackRequestBuilder
+from sandbox.slack.signing import SignedRequest, SlackRequestBuilder, as_sent
 
 if TYPE_CHECKING:
     from sandbox.slack.web_api import SlackWebApi
@@ -191,9 +192,9 @@ class Playground:
             return JSONResponse({"ok": False, "error": "no app connected"}, status_code=503)
         if channel.startswith("D"):
             return await self._send(self._builder().dm_message(text, user, channel, thread_ts), user, channel)
-        message = self.emulator.add_user_message(channel, user, text, thread_ts=thread_ts)
+        message = self.emulator.add_user_message(channel, user, as_sent(text), thread_ts=thread_ts)  # as Slack keeps it
         event = {**message, "type": "app_mention", "channel": channel, "event_ts": message["ts"]}
-        return await self._send(self._builder().event_callback(event), user, channel)
+        return await self._send(self._builder().event_callback(event, typed=False), user, channel)
 
     async def _home(self, request: Request) -> Response:
         """The person opened the Home tab (``tab: "home"``, the default) or the Messages tab (``"messages"``)."""

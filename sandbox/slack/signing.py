@@ -3,6 +3,12 @@
 Each builder method returns a `SignedRequest` whose body and headers can be given to
 ``BoltRequest(body=..., headers=...)`` / ``app.dispatch`` or POSTed to ``/slack/events``.
 Signatures are ``v0=HMAC-SHA256(secret, "v0:{ts}:{body}")`` (slack_sdk's SignatureVerifier).
+
+Text a person typed (a slash command's ``text``, a message or app_mention event's ``text``) is sent the way Slack
+sends it: ``&``, ``<`` and ``>`` escaped as ``&amp;``, ``&lt;``, ``&gt;`` (`as_sent`), except inside Slack's own
+references, which the client writes itself with real brackets: ``<@U…>``, ``<#C…|name>``, ``<!here>``,
+``<https://…|label>``. So ``slash_command("create polaris a&b")`` sends ``a&amp;b``, while
+``slash_command("audit <@U0ADMIN>")`` sends the mention as it is.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import re
 import secrets
 import time
 import uuid
@@ -26,6 +33,32 @@ if TYPE_CHECKING:
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
+
+#: Slack's references in a message (a person, a channel, a special mention or date, a link): real brackets on the
+#: wire. Everything else of what a person typed has its `&`, `<`, `>` escaped.
+REFERENCE = re.compile(r"<[@#!][^<>]*>|<https?://[^<>]*>")
+#: Events whose `text` is what a person typed (a bot's message or an edit is sent as it was stored).
+TYPED_EVENTS = ("message", "app_mention")
+
+
+def as_sent(typed: str) -> str:
+    """`typed` as Slack sends it to the app: `&`, `<`, `>` escaped (`&amp;`, `&lt;`, `&gt;`) outside Slack's
+    references (`REFERENCE`), which stay as they are, as the Slack client does."""
+    out, last = [], 0
+    for match in REFERENCE.finditer(typed):
+        out += [_escape(typed[last:match.start()]), match.group(0)]
+        last = match.end()
+    out.append(_escape(typed[last:]))
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _typed_event(event: dict[str, Any]) -> bool:
+    return (event.get("type") in TYPED_EVENTS and isinstance(event.get("text"), str) and not event.get("subtype")
+            and not event.get("bot_id"))
 
 
 @dataclass(frozen=True)
@@ -99,10 +132,12 @@ class SlackRequestBuilder:
         command: str = "/projects",
         user_name: str | None = None,
         *,
+        typed: bool = True,
         timestamp: int | None = None,
         bad_signature: bool = False,
     ) -> SignedRequest:
-        """A slash command invocation (form-encoded)."""
+        """A slash command invocation (form-encoded). `text` is what the person typed, sent escaped as Slack does
+        (`as_sent`); with ``typed=False`` it is already Slack's text and sent as it is."""
         fields = {
             "token": self.verification_token,
             "team_id": self.team_id,
@@ -112,7 +147,7 @@ class SlackRequestBuilder:
             "user_id": user_id,
             "user_name": user_name or name_from_id(user_id),
             "command": command,
-            "text": text,
+            "text": as_sent(text) if typed else text,
             "api_app_id": self.api_app_id,
             "is_enterprise_install": "false",
         }
@@ -236,12 +271,18 @@ class SlackRequestBuilder:
         retry_num: int | None = None,
         retry_reason: str = "http_timeout",
         *,
+        typed: bool = True,
         timestamp: int | None = None,
         bad_signature: bool = False,
     ) -> SignedRequest:
-        """An Events API delivery (JSON); `retry_num` adds the X-Slack-Retry-* headers of a redelivery."""
+        """An Events API delivery (JSON); `retry_num` adds the X-Slack-Retry-* headers of a redelivery.
+
+        The `text` of a person's message or app_mention (no subtype, no bot_id) is what they typed, sent escaped
+        as Slack does (`as_sent`); with ``typed=False`` it is already Slack's text and sent as it is."""
         now = int(time.time())
         event = {**event, "event_ts": event.get("event_ts", f"{time.time():.6f}")}
+        if typed and _typed_event(event):
+            event["text"] = as_sent(event["text"])
         event_id = event_id or f"Ev{next(self._seq):08d}{secrets.token_hex(3).upper()}"
         self.event_ids.append(event_id)
         body = {
@@ -295,13 +336,16 @@ class SlackRequestBuilder:
         thread_ts: str | None = None,
         *,
         ts: str | None = None,
+        typed: bool = True,
         **kwargs: Any,
     ) -> SignedRequest:
         """A person's message in their DM with the app (``message.im``: ``channel_type: "im"``). Without
         `thread_ts` it is a top-level message, which in the agent view starts a thread (its ts is the root);
         with it, a reply in that thread. With an attached emulator the message is stored there first, as Slack
-        holds it before sending the event (the app's replies then thread under it)."""
+        holds it before sending the event (the app's replies then thread under it). `text` is what the person
+        typed, stored and sent escaped as Slack does (`as_sent`; ``typed=False``: it is already Slack's text)."""
         channel = channel_id or dm_channel(user_id)
+        text = as_sent(text) if typed else text
         if self.emulator is not None:
             message = self.emulator.add_user_message(channel, user_id, text, thread_ts=thread_ts, ts=ts)
         else:
@@ -311,7 +355,7 @@ class SlackRequestBuilder:
                 message["thread_ts"] = thread_ts
         event = {**message, "client_msg_id": str(uuid.uuid4()), "channel": channel, "event_ts": message["ts"],
                  "channel_type": "im"}
-        return self.event_callback(event, **kwargs)
+        return self.event_callback(event, typed=False, **kwargs)
 
     def feedback_click(
         self,

@@ -113,6 +113,25 @@ def test_mention_is_stored_and_home_request_is_accepted(page: httpx.Client) -> N
     assert page.post("/playground/home", json={"user": "U0ADMIN"}).status_code == 200
 
 
+def test_what_the_person_types_is_sent_escaped_as_slack_does(bot: Bot, page: httpx.Client) -> None:
+    command(page, "U0VIEWER", "/projects show polaris a&b")
+    sent = eventually(lambda: [p for p in bot.slack.playground.sent if p.get("command") == "/projects"])
+    assert sent[-1]["text"] == "show polaris a&amp;b"
+    answer = eventually(lambda: [i for i in items(page, "U0VIEWER", "ephemeral") if "no project" in
+                                 i["message"]["text"]])
+    assert "`a&amp;b`" in answer[-1]["message"]["text"] and "&amp;amp;" not in answer[-1]["message"]["text"]
+
+    response = page.post("/playground/mention", json={"user": "U0ADMIN", "channel": CHANNEL,
+                                                      "text": "@projectops help & <more>"})
+    assert response.status_code == 200
+    event = bot.slack.playground.sent[-1]["event"]
+    assert event["text"] == "<@U0BOT> help &amp; &lt;more&gt;"
+    assert items(page, "U0VIEWER", "message")[-1]["message"]["text"] == event["text"]  # kept as Slack keeps it
+
+    page.post("/playground/mention", json={"user": "U0ADMIN", "channel": "D0ADMIN", "text": "whoami & more"})
+    assert bot.slack.playground.sent[-1]["event"]["text"] == "whoami &amp; more"
+
+
 def test_without_an_app_the_page_says_so(slack) -> None:
     slack.playground.events_url = None
     with loopback.Client(base_url=slack.base_url, timeout=10) as client:

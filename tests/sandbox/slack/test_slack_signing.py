@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
 from sandbox.slack import SignedRequest, SlackEmulator, SlackRequestBuilder
+from sandbox.slack.signing import as_sent
 
 SECRET = "test-signing-secret"
 TRIGGER = re.compile(r"\d+\.\d+\.\w+")
@@ -87,6 +88,39 @@ def test_slash_command_shape(slack: SlackEmulator) -> None:
     assert first["response_url"] == slack.response_url(builder.response_url_ids[0])
     assert second["response_url"].endswith("/" + builder.last_response_url_id)
     assert first["trigger_id"] != second["trigger_id"] and builder.last_trigger_id == second["trigger_id"]
+
+
+@pytest.mark.parametrize(("typed", "sent"), [
+    ("create polaris a&b", "create polaris a&amp;b"),
+    ("a<b>c", "a&lt;b&gt;c"),
+    ("x &lt; y", "x &amp;lt; y"),  # a typed entity is escaped like any `&`
+    ("<@U0ADMIN> <@U0ADMIN|admin> <#C0OPS|ops> <!here> <!subteam^S0OPS> <!date^1^{date}|x>",
+     "<@U0ADMIN> <@U0ADMIN|admin> <#C0OPS|ops> <!here> <!subteam^S0OPS> <!date^1^{date}|x>"),
+    ("<https://x.test/?a=1&b=2|go> & <http://y.test>", "<https://x.test/?a=1&b=2|go> &amp; <http://y.test>"),
+    ("<x> <ftp://z> <@ 1 < 2", "&lt;x&gt; &lt;ftp://z&gt; &lt;@ 1 &lt; 2"),
+    ("<<@U0ADMIN>>", "&lt;<@U0ADMIN>&gt;"),
+    ("", ""),
+])
+def test_typed_text_is_escaped_outside_slack_references(typed: str, sent: str) -> None:
+    assert as_sent(typed) == sent
+
+
+def test_what_a_person_types_is_sent_escaped(slack: SlackEmulator) -> None:
+    builder = SlackRequestBuilder(SECRET).attach(slack)
+    assert builder.slash_command("show polaris a&b <@U0ADMIN>").payload["text"] == "show polaris a&amp;b <@U0ADMIN>"
+    assert builder.slash_command("a&amp;b", typed=False).payload["text"] == "a&amp;b"  # already Slack's text
+
+    mention = {"type": "app_mention", "user": "U0ADMIN", "channel": "C0OPS", "text": "<@U0BOT> show a&b"}
+    assert builder.event_callback(mention).payload["event"]["text"] == "<@U0BOT> show a&amp;b"
+    assert builder.event_callback(mention, typed=False).payload["event"]["text"] == "<@U0BOT> show a&b"
+    assert mention["text"] == "<@U0BOT> show a&b"  # the caller's event is not changed
+    for untyped in ({**mention, "type": "message", "bot_id": "B0BOT"}, {**mention, "subtype": "message_changed"},
+                    {"type": "app_home_opened", "user": "U0ADMIN", "text": "a&b"}):  # not typed by a person
+        assert builder.event_callback(untyped).payload["event"]["text"] == untyped["text"]
+
+    dm = builder.dm_message("list phoenix & <polaris>", user_id="U0VIEWER").payload["event"]
+    assert dm["text"] == "list phoenix &amp; &lt;polaris&gt;"
+    assert slack.messages(dm["channel"])[-1]["text"] == dm["text"]  # stored as Slack keeps it, escaped once
 
 
 def test_attached_builder_registers_triggers_and_response_urls(slack: SlackEmulator) -> None:
