@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -116,11 +117,35 @@ class AuditPage:
     has_more: bool
 
 
+#: At most this many in-progress reads are looked up to hide them (there are only ever a few in flight).
+MAX_HIDDEN = 500
+
+
+def hidden(row: dict[str, Any]) -> bool:
+    """A read still in progress (`started`), such as the running `audit` itself: not worth listing."""
+    return row.get("outcome") == "started" and row.get("risk") == Risk.READ
+
+
 async def run_audit(ctx: OpContext, params: AuditParams) -> AuditPage:
+    """One page of the matching rows, newest first, without reads still in progress (paging counts only the rows
+    shown, so no row is skipped or shown twice between pages)."""
     offset = (params.page - 1) * params.last
     query = to_query(ctx, params, params.last + 1, offset)
-    rows = await asyncio.to_thread(ctx.services.audit.query, query)
-    return AuditPage(rows=rows[: params.last], params=params, has_more=len(rows) > params.last)
+    skipped: set[int] = set()
+    if params.outcome in (None, "started"):
+        started = replace(query, outcome="started", limit=MAX_HIDDEN, offset=0)
+        skipped = {r["id"] for r in await asyncio.to_thread(ctx.services.audit.query, started) if hidden(r)}
+    rows: list[dict[str, Any]] = []
+    before = 0  # hidden rows newer than the window: the window starts that many rows further down
+    for _ in range(len(skipped) + 2):
+        window = replace(query, offset=offset + before, limit=params.last + 1 + len(skipped))
+        rows = await asyncio.to_thread(ctx.services.audit.query, window)
+        newer = sum(1 for row_id in skipped if rows and row_id > rows[0]["id"])
+        if newer == before or not rows:
+            break
+        before = newer
+    shown = [r for r in rows if r["id"] not in skipped]
+    return AuditPage(rows=shown[: params.last], params=params, has_more=len(shown) > params.last)
 
 
 def command_text(params: AuditParams, page: int) -> str:
@@ -146,8 +171,63 @@ OUTCOME_MARK = {"succeeded": ":white_check_mark:", "failed": ":x:", "refused": "
                 "started": ":hourglass_flowing_sand:"}
 
 
+def params_of(row_params: Any) -> dict[str, Any]:
+    """An audit row's params as a dict (the store keeps them as JSON text; they were redacted before storing)."""
+    if isinstance(row_params, dict):
+        return row_params
+    try:
+        value = json.loads(row_params) if isinstance(row_params, str | bytes) and row_params else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _name(params: dict[str, Any], key: str) -> str:
+    value = params.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def subject(operation: str, row_params: Any) -> Mrkdwn:
+    """What an audited operation acted on, from its recorded (redacted) params: `clickstream`, table `events` in
+    `clickstream`, workspaces `a`, `b` into `core`, or the command an approval was for. Empty when it names
+    nothing (a list, `whoami`). Every name is foreign text, shown escaped in a code span."""
+    params = params_of(row_params)
+    command = _name(params, "command")
+    if command:
+        return code(bk.clip(f"/projects {' '.join(command.split())}", 200))
+    project, name = _name(params, "project"), _name(params, "name")
+    workspaces = [w for w in params.get("workspaces") or [] if isinstance(w, str)]
+    if workspaces:
+        shown = Mrkdwn(", ").join(code(bk.clip(w, 80)) for w in workspaces[:5])
+        more = md(" and {} more", len(workspaces) - 5) if len(workspaces) > 5 else Mrkdwn("")
+        into = md(" into {}", code(bk.clip(project, 80))) if project else Mrkdwn("")
+        return md("workspace{} {}{}{}", "s" if len(workspaces) != 1 else "", shown, more, into)
+    table, job = _name(params, "table"), _name(params, "job")
+    thing = Mrkdwn("")
+    if operation.endswith(".list"):  # a listing's table / job words are filters, not what it acted on
+        pass
+    elif ".connection." in f".{operation}." and name:
+        thing = md("connection {}", code(bk.clip(name, 80)))
+    elif job:
+        thing = md("job {}", code(bk.clip(job, 80)))
+    elif table:
+        thing = md("table {}", code(bk.clip(table, 80)))
+    if thing:
+        return md("{} in {}", thing, code(bk.clip(project, 80))) if project else thing
+    if project:
+        return code(bk.clip(project, 80))
+    if name:
+        return code(bk.clip(name, 80))
+    if operation.startswith("digest.") and isinstance(params.get("id"), int):
+        return md("digest #{}", params["id"])
+    if operation.startswith("digest.") and _name(params, "kind"):
+        return md("{} digest", code(_name(params, "kind")))
+    return Mrkdwn("")
+
+
 def row_line(r: dict[str, Any]) -> Mrkdwn:
-    """One audit row: the people it names as mentions, everything it recorded (words, errors) escaped."""
+    """One audit row: the people it names as mentions, what it acted on, everything it recorded (words, names,
+    errors) escaped."""
     extra = Mrkdwn("")
     if r.get("approved_by"):
         extra += md(" · approved by {}", user(r["approved_by"]))
@@ -155,9 +235,11 @@ def row_line(r: dict[str, Any]) -> Mrkdwn:
         extra += md(" · confirmed by {}", user(r["confirmed_by"]))
     if r.get("error") and r.get("outcome") in ("failed", "refused"):
         extra += ": " + bk.clip(" ".join(str(r["error"]).split()), 160)
+    acted_on = subject(str(r.get("operation") or ""), r.get("params"))
+    what = md(" of {}", acted_on) if acted_on else ""
     target = md(" on {}", code(r["target"])) if r.get("target") else ""
-    return md("{} #{} {}Z {} {}{} — {}{}", OUTCOME_MARK.get(r["outcome"], ""), r["id"],
-              str(r["at"])[:19].replace("T", " "), user(r["user"]), code(r["operation"]), target, r["outcome"],
+    return md("{} #{} {}Z {} {}{}{} — {}{}", OUTCOME_MARK.get(r["outcome"], ""), r["id"],
+              str(r["at"])[:19].replace("T", " "), user(r["user"]), code(r["operation"]), what, target, r["outcome"],
               extra)
 
 
@@ -174,7 +256,9 @@ def render_audit(page: AuditPage, ctx: OpContext) -> Rendered:
         buttons.append(bk.button("Next", f"{PAGE_ACTION}_next", value=command_text(page.params, current_page + 1)))
     if buttons:
         blocks.append(bk.actions(*buttons))
-    return Rendered(text=f"{len(page.rows)} audit entries", blocks=bk.fit_message(blocks))
+    shown = f"Audit entries {first}–{first + len(page.rows) - 1}"
+    return Rendered(text=shown + (" (more on the next page)" if page.has_more else ""),
+                    blocks=bk.fit_message(blocks))
 
 
 register(Operation(

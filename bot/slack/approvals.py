@@ -17,7 +17,7 @@ from bot.operations.context import Services
 from bot.operations.executor import execute, record_event
 from bot.operations.parser import ParsedCommand
 from bot.slack.progress import Waiting, waiting_for
-from bot.slack.replies import render_result
+from bot.slack.replies import deliver, render_result
 from bot.slack.runner import parse_or_usage
 from bot.store.approvals import APPROVED, DONE, EXPIRED, FAILED, PENDING, REJECTED, Approval
 from bot.ui import blocks as bk
@@ -248,3 +248,29 @@ async def reject(services: Services, actor: Actor, approval_id: Any, respond: An
     approval.status = REJECTED
     await update_message(services, approval, md(":no_entry: Rejected by {} {}; nothing was run.", mention(user),
                                                 when(time.time())))
+    await tell_rejected(services, approval, user)
+
+
+async def tell_rejected(services: Services, approval: Approval, rejecter: str) -> None:
+    """The requester hears of a rejection where an approved request posts its result: in the request's thread,
+    mentioning them; when they asked from another channel, also privately there (or by DM)."""
+    command = code(f"/projects {bk.clip(approval.command, 200)}")
+    if rejecter == approval.requester:
+        text = md(":no_entry: {} withdrew {}; nothing was run.", mention(rejecter), command)
+    else:
+        text = md(":no_entry: {}, {} rejected {}; nothing was run.", mention(approval.requester), mention(rejecter),
+                  command)
+    rendered = Rendered(text=text, blocks=[bk.section(text)])
+    try:
+        await services.pacer.turn(approval.channel)
+        await services.slack.chat_postMessage(channel=approval.channel, text=bk.fallback(rendered.text),
+                                              blocks=rendered.blocks,
+                                              **({"thread_ts": approval.message_ts} if approval.message_ts else {}))
+    except Exception:
+        log.warning("could not post the rejection of approval %s in its thread", approval.id)
+    if rejecter == approval.requester or approval.request_channel == approval.channel:
+        return
+    try:
+        await deliver(services, services.slack, approval.requester, approval.request_channel, rendered)
+    except Exception:
+        log.warning("could not tell %s that approval %s was rejected", approval.requester, approval.id)

@@ -4,10 +4,14 @@ limit, unhealthy Polaris jobs, the user's recent actions and the approvals waiti
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
+from bot.operations.audit import subject
 from bot.operations.base import Actor
 from bot.operations.context import Services
+from bot.operations.core import TargetStatus
+from bot.operations.multi import TargetProjects
 from bot.slack.runner import read_value
 from bot.store.audit import AuditQuery
 from bot.ui import blocks as bk
@@ -57,6 +61,31 @@ async def _approvals(services: Services, user_id: str) -> list[str]:
     return lines
 
 
+#: A target's answer that already counts its projects ("2 projects", "100+ projects in acme").
+_COUNTED = re.compile(r"\d\+? projects?\b")
+
+
+def target_line(status: TargetStatus, listed: TargetProjects | None) -> Mrkdwn:
+    """One target: whether it answers, its kind, and how many projects it has — said once: the answer to the
+    ping usually counts them already; the listing's count is added only when it does not."""
+    mark = ":large_green_circle:" if status.ok else ":red_circle:"
+    detail = bk.clip(" ".join(str(status.detail or "").split()), 120)
+    count = ""
+    if listed is not None and listed.ok and not (status.ok and _COUNTED.search(detail)):
+        number = len(listed.projects)
+        count = md(" · {} project{}", number, "" if number == 1 else "s")
+    return md("{} *{}* · {}{}{}", mark, status.name, status.kind, count, md(" · {}", detail) if detail else "")
+
+
+def recent_line(row: dict[str, Any]) -> Mrkdwn:
+    """One of the user's recent actions: when, what, on what (the names escaped), where and how it ended."""
+    operation = str(row.get("operation") or "")
+    acted_on = subject(operation, row.get("params"))
+    where = md(" on {}", code(row["target"])) if row.get("target") else ""
+    return md("• {}Z {}{}{} — {}", str(row.get("at") or "")[:16].replace("T", " "), code(operation),
+              md(" of {}", acted_on) if acted_on else "", where, row.get("outcome") or "")
+
+
 def _listing(title: str, lines: list[str], empty: str) -> list[dict[str, Any]]:
     """A titled list; each line is escaped unless it is `Mrkdwn`."""
     more = f"\n…and {len(lines) - MAX_LINES} more" if len(lines) > MAX_LINES else ""
@@ -76,12 +105,7 @@ async def home_view(services: Services, user_id: str) -> dict[str, Any]:
         *(_polaris(services, actor, t) for t in polaris_targets),
     )
     counts = {t.target: t for t in listings or []}
-    target_lines = []
-    for s in statuses or []:
-        listed = counts.get(s.name)
-        count = f" · {len(listed.projects)} projects" if listed is not None and listed.ok else ""
-        mark = ":large_green_circle:" if s.ok else ":red_circle:"
-        target_lines.append(f"{mark} *{s.name}* · {s.kind}{count} · {bk.clip(s.detail, 120)}")
+    target_lines: list[str] = [target_line(s, counts.get(s.name)) for s in statuses or []]
     near = [line for n, _ in polaris for line in n]
     jobs = [line for _, j in polaris for line in j]
     mine = [r for r in rows if r.get("surface") not in ("home", "assistant")][:10]  # not dashboard/name reads
@@ -95,7 +119,6 @@ async def home_view(services: Services, user_id: str) -> dict[str, Any]:
         *_listing("Projects near their storage limit", near, "None."),
         *_listing("Unhealthy Polaris jobs", jobs, "None."),
     ]
-    recent = [f"• {r['at'][:16].replace('T', ' ')}Z `{r['operation']}`"
-              + (f" on `{r['target']}`" if r["target"] else "") + f" — {r['outcome']}" for r in mine]
+    recent: list[str] = [recent_line(r) for r in mine]
     blocks += _listing("Your recent actions", recent, "Nothing yet.")[:1]
     return {"type": "home", "blocks": blocks[: bk.MAX_VIEW_BLOCKS]}

@@ -10,8 +10,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.operations.audit import subject
 from bot.operations.base import OpResult, Rendered, Risk
 from bot.operations.context import OpContext, Services
+from bot.redact import redact
 from bot.ui import blocks as bk
 from bot.ui.ids import SHARE_ACTION, SHARE_BLOCK
 from bot.ui.mrkdwn import code, md, user
@@ -76,8 +78,10 @@ async def announce_change(services: Services, result: OpResult) -> None:
         return
     if actor.channel_id.startswith("D"):  # a DM: only the asker is there, and the answer already says it
         return
+    acted_on = subject(op.qualified_name, redact(result.request.params.model_dump(mode="json")))
     where = md(" on {}", code(result.request.target)) if result.request.target else ""
-    text = md(":information_source: {} did this{}: {} (audit #{}).", user(actor.user_id), where, op.summary,
+    what = md(" for {}", acted_on) if acted_on else ""
+    text = md(":information_source: {} did this{}{}: {} (audit #{}).", user(actor.user_id), where, what, op.summary,
               result.audit_id)
     try:
         await services.pacer.turn(actor.channel_id)

@@ -1,8 +1,28 @@
-"""Changes are announced in the channel; reads stay private."""
+"""Changes are announced in the channel, naming what they acted on; reads stay private."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import httpx
+import loopback
+import pytest
 from rig import Bot, message_text
+
+
+@pytest.fixture
+def polaris(backends: str) -> Iterator[httpx.Client]:
+    """The Polaris emulator's control endpoints, with quick state transitions for this test only."""
+    with loopback.Client(base_url=f"{backends}/polaris", timeout=10) as http:
+        before = http.get("/_admin/config").json()["transition_seconds"]
+        http.post("/_admin/config", json={"transition_seconds": 0.3})
+        yield http
+        http.post("/_admin/config", json={"transition_seconds": before})
+
+
+def announcements(bot: Bot) -> list[str]:
+    return [c.params["text"] for c in bot.slack.calls_to("chat.postMessage")
+            if c.params.get("channel") == "C0OPS" and "(audit #" in (c.params.get("text") or "")]
 
 
 def test_a_change_is_announced_and_a_read_is_not(bot: Bot) -> None:
@@ -11,4 +31,15 @@ def test_a_change_is_announced_and_a_read_is_not(bot: Bot) -> None:
     answer = bot.run("create terraform announced-proj --description 'made in chat'", user="U0OPERATOR")
     assert "announced-proj" in message_text(answer) and answer["response_type"] == "ephemeral"
     call = bot.slack.wait_for_sync("chat.postMessage", lambda c: c.params.get("channel") == "C0OPS")
-    assert "<@U0OPERATOR> did this on `terraform`" in call.params["text"] and "audit #" in call.params["text"]
+    text = call.params["text"]
+    assert "<@U0OPERATOR> did this on `terraform` for `announced-proj`: " in text and "audit #" in text
+
+
+def test_a_pause_announcement_names_the_project(bot: Bot, polaris: httpx.Client) -> None:
+    final = bot.confirm("pause polaris clickstream")
+    assert "paused" in message_text(final)
+    call = bot.slack.wait_for_sync("chat.postMessage", lambda c: "(audit #" in (c.params.get("text") or ""))
+    text = call.params["text"]
+    assert text.startswith(":information_source: <@U0ADMIN> did this on `polaris` for `clickstream`: pause "), text
+    assert announcements(bot) == [text]  # announced once, in the channel it was asked in
+    assert call.params["blocks"][0]["elements"][0]["text"] == text

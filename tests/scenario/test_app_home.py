@@ -41,6 +41,14 @@ def test_home_shows_role_targets_and_recent_actions(bot: Bot, backends: str) -> 
     assert "`whoami`" in text
 
 
+def test_each_target_counts_its_projects_once_and_recent_actions_name_the_project(bot: Bot) -> None:
+    bot.run("show polaris clickstream", user="U0OPERATOR")
+    text = message_text(home_of(bot, "U0OPERATOR"))
+    targets = [line for line in text.splitlines() if line.startswith((":large_green_circle:", ":red_circle:"))]
+    assert targets and all(line.count("project") == 1 for line in targets), targets
+    assert "`polaris.project.show` of `clickstream` on `polaris` — succeeded" in text
+
+
 def test_an_admin_sees_the_approvals_waiting_on_them(bot: Bot) -> None:
     prompt = bot.run("delete phoenix rag-eval", user="U0OPERATOR")
     _, rid = bot.click(prompt, "projectops_confirm", user="U0OPERATOR")

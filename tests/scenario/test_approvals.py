@@ -13,6 +13,7 @@ from stand_ins import RUNS, registered, stand_in
 from bot.operations.base import Operation
 from bot.operations.registry import Registry
 from bot.store import AuditQuery
+from scenario.helpers import wait_until
 
 WIPE = stand_in("thing.obliterate", "Obliterated", "holds 7 tables.")
 ADMINS = ["U0ADMIN", "U0ADMIN2"]
@@ -93,6 +94,33 @@ def test_reject_runs_nothing(make_bot, config, obliterate) -> None:
         assert "Rejected by <@U0ADMIN>" in message_text(approval_message(bot))
         _, rid = bot.click(message, "projectops_approve", user="U0ADMIN2", channel="C0APPROVALS")
         assert "already decided" in message_text(bot.answer(rid))
+        assert RUNS == []
+
+
+def test_the_requester_is_told_of_a_rejection(make_bot, config, obliterate) -> None:
+    with make_bot(config) as bot:
+        message = request(bot, "U0OPERATOR", "theta")
+        bot.click(message, "projectops_reject", user="U0ADMIN", channel="C0APPROVALS")
+        reply = bot.slack.wait_for_sync("chat.postMessage", lambda c: c.params.get("thread_ts") == message["ts"])
+        told = message_text(reply.params)
+        assert "<@U0OPERATOR>, <@U0ADMIN> rejected `/projects thing obliterate theta`; nothing was run." in told
+        assert reply.params["channel"] == "C0APPROVALS"
+        # asked from another channel: told there too, privately
+        privately = wait_until(lambda: [e for e in bot.slack.ephemerals if e["user"] == "U0OPERATOR" and
+                                        "rejected `/projects thing obliterate theta`" in message_text(e["message"])])
+        assert privately[0]["channel"] == "C0OPS"
+        assert RUNS == []
+        [row] = bot.audit.query(AuditQuery(operation="thing.obliterate"))
+        assert (row["user"], row["outcome"], row["error"]) == ("U0OPERATOR", "refused", "rejected by U0ADMIN")
+
+
+def test_a_withdrawal_is_said_in_the_thread(make_bot, config, obliterate) -> None:
+    with make_bot(config) as bot:
+        message = request(bot, "U0OPERATOR", "iota")
+        bot.click(message, "projectops_reject", user="U0OPERATOR", channel="C0APPROVALS")
+        reply = bot.slack.wait_for_sync("chat.postMessage", lambda c: c.params.get("thread_ts") == message["ts"])
+        said = message_text(reply.params)
+        assert "<@U0OPERATOR> withdrew `/projects thing obliterate iota`; nothing was run." in said
         assert RUNS == []
 
 

@@ -65,3 +65,33 @@ def test_verify_detects_an_edited_row(bot: Bot) -> None:
         conn.execute("UPDATE audit SET user = 'U0SOMEONEELSE' WHERE id = 1")
     bad = subprocess.run([sys.executable, "-m", "bot.cli", "audit", "verify"], env=env, capture_output=True, text=True)
     assert bad.returncode == 1 and "#1 was changed" in bad.stdout
+
+
+def test_the_list_names_what_was_acted_on_escaped_and_redacted(bot: Bot) -> None:
+    bot.run("show polaris clickstream", user="U0OPERATOR")
+    bot.run("show polaris <!channel>", user="U0OPERATOR")
+    bot.run("table show polaris clickstream <@U0ADMIN>", user="U0OPERATOR")
+    bot.run("show polaris xoxb-123456789012-secret", user="U0OPERATOR")
+    answer = bot.run("audit op polaris.project.show")
+    text = message_text(answer)
+    assert "`polaris.project.show` of `clickstream` on `polaris` — succeeded" in text
+    assert "`polaris.project.show` of `&lt;!channel&gt;` on `polaris` — failed" in text
+    assert "<!channel>" not in text and "xoxb-" not in text and "`polaris.project.show` of `***`" in text
+    text = message_text(bot.run("audit op polaris.table.show"))
+    assert "of table `&lt;@U0ADMIN&gt;` in `clickstream` on `polaris`" in text and "<@U0ADMIN>" not in text
+
+
+def test_the_list_leaves_out_the_running_audit_and_says_when_there_is_more(bot: Bot) -> None:
+    for _ in range(3):
+        bot.run("whoami", user="U0VIEWER")
+    first = bot.run("audit me last 2", user="U0VIEWER")
+    text = message_text(first)
+    assert "`audit` —" not in text and "— started" not in text
+    assert first["text"] == "Audit entries 1–2 (more on the next page)"
+    assert text.count("`whoami` — succeeded") == 2
+    _, rid = bot.click(first, "projectops_rerun_next", user="U0VIEWER")
+    second = bot.final_answer(rid)
+    text = message_text(second)
+    # page 2 lists only finished rows (the first audit finished meanwhile and moved everything down one row)
+    assert second["text"] == "Audit entries 3–4" and "— started" not in text and "Next" not in text
+    assert "#1 " in text and "Previous" in text
