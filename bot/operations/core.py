@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,7 +15,8 @@ from bot.backends.http import budget
 from bot.errors import OpError, UsageError
 from bot.operations.base import NoParams, Operation, Rendered, Risk
 from bot.operations.context import OpContext
-from bot.operations.parser import closest, usage
+from bot.operations.outcome import BACKEND_NAMES
+from bot.operations.parser import closest_command, target_named, usage
 from bot.operations.registry import register
 from bot.policy import REQUIRED_ROLE
 from bot.settings import ROLE_ORDER
@@ -33,47 +34,207 @@ class HelpParams(BaseModel):
     command: str | None = Field(default=None, description="a command to explain")
 
 
+#: What a command that runs on several back ends does, said once for all of them (each back end's own summary
+#: follows it). A command missing here falls back to its untargeted form's summary, or to the one summary its
+#: back ends share.
+GENERAL_SUMMARY = {
+    "list": "list projects",
+    "show": "show one project",
+    "create": "create a project",
+    "update": "change a project's settings",
+    "delete": "delete a project",
+    "edit": "change a project in a form filled with its current values",
+}
+
+#: The order back ends are shown in when a command runs on several.
+KIND_ORDER = ("polaris", "phoenix", "terraform", "matillion")
+
+
 @dataclass
 class HelpResult:
     role: str
     ops: list[Operation]
+    #: the command explained (`create`, `job list`); None lists everything (or a family, see `group`)
     command: str | None = None
+    #: the command family listed (`job`, `table`): one line per subcommand
+    group: str = ""
+    #: `help create polaris`: only that back end's form
+    kind: str | None = None
+    #: other commands of the explained command's family (`audit export` for `audit`)
+    related: list[Operation] = field(default_factory=list)
+
+
+def _may_run(role: str, op: Operation) -> bool:
+    needed = max(ROLE_ORDER[REQUIRED_ROLE[op.risk]], ROLE_ORDER.get(op.min_role, 0) if op.min_role else 0)
+    return ROLE_ORDER[role] >= needed
+
+
+def _kind_label(kind: str | None) -> str:
+    return BACKEND_NAMES.get(kind, kind.capitalize()) if kind else "All targets"
+
+
+def _kind_rank(op: Operation) -> tuple[int, str]:
+    if op.kind is None:
+        return -1, ""
+    return (KIND_ORDER.index(op.kind) if op.kind in KIND_ORDER else len(KIND_ORDER)), op.kind
+
+
+def general_summary(ops: list[Operation]) -> str:
+    """What a command does whatever the back end: one sentence for all its forms."""
+    command = ops[0].command
+    untargeted = [op for op in ops if op.kind is None]
+    if len({op.summary for op in ops}) == 1:
+        return ops[0].summary
+    if command in GENERAL_SUMMARY:
+        return GENERAL_SUMMARY[command]
+    if untargeted:
+        return untargeted[0].summary
+    labels = [_kind_label(op.kind) for op in sorted(ops, key=_kind_rank)]
+    return f"works on {', '.join(labels)}; each back end's form below"
+
+
+def _family_words(ops: list[Operation]) -> list[str]:
+    return sorted({op.command.split()[0] for op in ops})
+
+
+def _for_kind(command: str, ops: list[Operation], word: str, ctx: OpContext) -> str:
+    """`help create polaris`: the kind a target name or a back-end name stands for."""
+    target = target_named(word, ctx.config)
+    kinds = {op.kind for op in ops if op.kind}
+    wanted = target.kind if target is not None else word.lower()
+    if wanted in kinds:
+        return wanted
+    by_label = {BACKEND_NAMES.get(k, k).lower(): k for k in kinds}
+    if wanted in by_label:
+        return by_label[wanted]
+    where = ", ".join(f"`{k}`" for k in sorted(kinds, key=lambda k: KIND_ORDER.index(k) if k in KIND_ORDER else 9))
+    if not kinds:
+        raise UsageError(f"`{command}` needs no target, so it has one form only.",
+                         f"Type `/projects help {command}` for it.", suggestion=f"help {command}")
+    if target is not None:
+        raise UsageError(f"`{command}` does not run on {_kind_label(target.kind)} targets like `{target.name}`.",
+                         f"It runs on {where}. Type `/projects help {command}` for every form.")
+    raise UsageError(f"`{word}` is neither a configured target nor a back end that `{command}` runs on.",
+                     f"It runs on {where}. Type `/projects help {command}` for every form.")
 
 
 async def run_help(ctx: OpContext, params: HelpParams) -> HelpResult:
     role = await ctx.services.policy.role_of(ctx.actor.user_id)
-    visible = [
-        op for op in ctx.services.registry.all() if ROLE_ORDER[role] >= ROLE_ORDER[REQUIRED_ROLE[op.risk]]
-    ]
-    if params.command:
-        wanted = params.command.lower().strip()
-        chosen = [op for op in visible if op.command == wanted]
+    everything = ctx.services.registry.all()
+    visible = [op for op in everything if _may_run(role, op)]
+    if not params.command:
+        return HelpResult(role=role, ops=visible)
+    words = params.command.lower().split()
+    if words and words[0] in ("/projects", "projects"):
+        words = words[1:]
+    if not words:
+        return HelpResult(role=role, ops=visible)
+    commands = {op.command for op in everything}
+    for size in (3, 2, 1):
+        command = " ".join(words[:size])
+        if len(words) < size or command not in commands:
+            continue
+        chosen = [op for op in visible if op.command == command]
         if not chosen:
-            near = closest(wanted, sorted({op.command for op in visible}))
-            hidden = any(op.command == wanted for op in ctx.services.registry.all())
-            if hidden:
-                raise UsageError(f"`{wanted}` needs a role you do not have (you are {role}).")
-            raise UsageError(
-                f"There is no command `{wanted}`.",
-                (f"Did you mean `/projects help {near}`?" if near else "Type `/projects help` for the list."),
-                suggestion=near or "",
-            )
-        return HelpResult(role=role, ops=chosen, command=wanted)
-    return HelpResult(role=role, ops=visible)
+            raise UsageError(f"`{command}` needs a role you do not have (you are {role}).")
+        kind = None
+        rest = words[size:]
+        if rest:
+            kind = _for_kind(command, chosen, rest[0], ctx)
+            chosen = [op for op in chosen if op.kind == kind]
+        related = [op for op in visible if op.command.startswith(command + " ")] if size == 1 else []
+        return HelpResult(role=role, ops=sorted(chosen, key=_kind_rank), command=command, kind=kind,
+                          related=related)
+    group = words[0]
+    members = [op for op in visible if op.command.startswith(group + " ")]
+    if members and len(words) == 1:
+        return HelpResult(role=role, ops=members, group=group)
+    if any(op.command.startswith(group + " ") for op in everything) and len(words) == 1:
+        raise UsageError(f"The `{group}` commands need a role you do not have (you are {role}).")
+    typed = " ".join(words)
+    near = closest_command(typed, visible, groups=True) or (
+        closest_command(words[0], visible, groups=True) if len(words) > 1 else None)
+    if members:  # `help job frobnicate`: the family exists, the subcommand does not
+        names = ", ".join(f"`{c}`" for c in sorted({op.command for op in members}))
+        near = near if near and near.startswith(group + " ") else None
+        raise UsageError(
+            f"`{group}` has no subcommand `{' '.join(words[1:])}`. Its commands: {names}.",
+            (f"Did you mean `/projects help {near}`?" if near else f"Type `/projects help {group}` for each."),
+            suggestion=f"help {near}" if near else "",
+        )
+    families = ", ".join(f"`{w}`" for w in _family_words(visible))
+    raise UsageError(
+        f"There is no command `{typed}`.",
+        (f"Did you mean `/projects help {near}`?" if near
+         else f"Commands start with {families}. Type `/projects help` for the list."),
+        suggestion=f"help {near}" if near else "",
+    )
+
+
+def _risk_mark(ops: list[Operation]) -> str:
+    risks = {op.risk for op in ops}
+    return RISK_MARK[risks.pop()] if len(risks) == 1 else ""
+
+
+def _example(op: Operation) -> str:
+    return op.examples[0] if op.examples else ""
+
+
+def _render_group(result: HelpResult) -> Rendered:
+    by_command: dict[str, list[Operation]] = {}
+    for op in result.ops:
+        by_command.setdefault(op.command, []).append(op)
+    lines = [f"*`/projects {result.group}` commands*"]
+    for command, ops in sorted(by_command.items()):
+        kinds = sorted({op.kind for op in ops if op.kind}, key=lambda k: KIND_ORDER.index(k)
+                       if k in KIND_ORDER else len(KIND_ORDER))
+        on = f" _({', '.join(_kind_label(k) for k in kinds)})_" if kinds else ""
+        lines.append(f"`/projects {command}` — {general_summary(ops)}{_risk_mark(ops)}{on}")
+    reads = [c for c, ops in sorted(by_command.items()) if all(op.risk is Risk.READ for op in ops)]
+    first = next((c for c in reads if c.endswith(" list")), reads[0] if reads else sorted(by_command)[0])
+    blocks = [*bk.line_sections(lines),
+              bk.context(f"`/projects help {first}` (or any of them) shows its arguments and examples. "
+                         ":pencil2: changes something, :warning: is destructive and asks for confirmation.")]
+    return Rendered(text=f"/projects {result.group}: {len(by_command)} commands", blocks=blocks)
+
+
+def _render_command(result: HelpResult) -> Rendered:
+    ops = result.ops
+    command = ops[0].command
+    if len(ops) == 1:  # one form: its summary, grammar and examples
+        op = ops[0]
+        on = f" on {_kind_label(op.kind)}" if result.kind else ""
+        lines = [f"*/projects {command}*{on} — {op.summary}{RISK_MARK[op.risk]}", f"`{usage(op)}`"]
+        blocks = [bk.section("\n".join(lines))]
+        if op.examples:
+            blocks.append(bk.section("*Examples*\n" + "\n".join(f"`{e}`" for e in op.examples[:8])))
+        text = f"/projects {command}{on}: {op.summary}"
+    else:  # several back ends: what it does in general, then each back end's form
+        summary = general_summary(ops)
+        labels = ", ".join(_kind_label(op.kind) for op in ops)
+        blocks = [bk.section(f"*/projects {command}* — {summary}{_risk_mark(ops)}\n"
+                             f"Each back end has its own form ({labels}):")]
+        for op in ops:
+            lines = [f"*{_kind_label(op.kind)}*: {op.summary}{RISK_MARK[op.risk]}", f"`{usage(op)}`"]
+            if _example(op):
+                lines.append(f"e.g. `{_example(op)}`")
+            blocks.append(bk.section("\n".join(lines)))
+        kinds = [op.kind for op in ops if op.kind]
+        if kinds:
+            blocks.append(bk.context(f"`/projects help {command} <target>` (e.g. `/projects help {command} "
+                                     f"{kinds[0]}`) shows one back end's form with all its examples."))
+        text = f"/projects {command}: {summary} ({labels})"
+    if result.related:
+        names = ", ".join(f"`/projects help {c}`" for c in sorted({op.command for op in result.related}))
+        blocks.append(bk.context(f"Related: {names}."))
+    return Rendered(text=text, blocks=blocks)
 
 
 def render_help(result: HelpResult, ctx: OpContext) -> Rendered:
+    if result.group:
+        return _render_group(result)
     if result.command:
-        op = result.ops[0]
-        kinds = sorted({o.kind for o in result.ops if o.kind})
-        lines = [f"*/projects {op.command}* — {op.summary}{RISK_MARK[op.risk]}"]
-        for o in result.ops:
-            lines.append(f"`{usage(o)}`" + (f"  _({o.kind})_" if o.kind and len(kinds) > 1 else ""))
-        examples = [e for o in result.ops for e in o.examples]
-        blocks = [bk.section("\n".join(lines))]
-        if examples:
-            blocks.append(bk.section("*Examples*\n" + "\n".join(f"`{e}`" for e in examples[:8])))
-        return Rendered(text=f"/projects {op.command}: {op.summary}", blocks=blocks)
+        return _render_command(result)
 
     by_group: dict[str, list[Operation]] = {}
     for op in result.ops:

@@ -61,7 +61,7 @@ def test_single_target_of_a_kind_is_implied(registry: Registry) -> None:
     [
         ("shwo pol x", "don't know the command `shwo`", "show"),
         ("show pol", "needs `project`", ""),
-        ("show pol x --limit 0", "`limit`", ""),
+        ("show pol x --limit 0", "`--limit` must be at least 1", ""),
         ("show pol x --colour red", "no option `--colour`", ""),
         ("show pol x y", "did not expect `y`", ""),
         ("show pool x", "`pool` is not a configured target", "pol"),
