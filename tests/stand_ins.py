@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from pydantic import BaseModel
 
-from bot.operations.base import Operation, Rendered, Risk
+from bot.operations.base import Operation, Preview, Rendered, Risk
 from bot.operations.registry import Registry
 
 #: Every thing a stand-in operation ran on, in order (tests clear it).
@@ -34,8 +34,8 @@ async def run_on_thing(ctx, params: ThingParams) -> str:
 def stand_in(name: str, done: str, impact: str | None = None, **kw) -> Operation:
     """A destructive operation `name` that records its runs in RUNS and answers "<done> <thing>."."""
 
-    async def preview(ctx, params: ThingParams) -> str:
-        return f"*{params.thing}* {impact}"
+    async def preview(ctx, params: ThingParams) -> Preview:
+        return Preview(f"*{params.thing}* {impact}")
 
     return Operation(name=name, summary=f"{name.split('.')[-1]} a thing", params=ThingParams,
                      risk=Risk.DESTRUCTIVE, run=run_on_thing, render=lambda v, c: Rendered(f"{done} {v}."),

@@ -25,7 +25,30 @@ class NoParams(BaseModel):
 Runner = Callable[["OpContext", Any], Awaitable[Any]]
 Renderer = Callable[[Any, "OpContext"], Rendered]
 ArgParser = Callable[[list[str]], dict[str, Any]]
-Previewer = Callable[["OpContext", Any], Awaitable[str]]
+Previewer = Callable[["OpContext", Any], Awaitable["Preview"]]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a destructive operation would touch, read live before the confirmation, and its verdict.
+
+    `text` is the impact (size, rows, workspaces, running jobs). A preview that knows the change certainly cannot
+    happen says why in `blocked` (a protection flag, the wrong kind of job, a workspace that is not there); one that
+    knows confirming would change nothing says so in `nothing_to_do` (already stopped, already finished). Either way
+    no Confirm is offered and no approval is asked for; `hint` says what to do instead (a command to type).
+    A preview that cannot read the back end raises, and the confirmation goes ahead: the run itself checks.
+    (A thing that is not there is raised as `NotFoundError`, as the run would.)
+    """
+
+    text: str = ""
+    blocked: str = ""
+    nothing_to_do: str = ""
+    hint: str = ""
+
+    @property
+    def stops(self) -> bool:
+        """No Confirm: the change cannot happen, or would change nothing."""
+        return bool(self.blocked or self.nothing_to_do)
 
 
 @dataclass
@@ -65,8 +88,12 @@ class Operation:
     parse_args: ArgParser | None = None
     positional: tuple[str, ...] | None = None
     usage_text: str = ""
-    #: For destructive operations: reads live what would be lost, shown before the confirmation.
+    #: For destructive operations: reads live what would be lost, shown before the confirmation, and whether the
+    #: change can happen at all (`Preview`).
     preview: Previewer | None = None
+    #: For destructive operations that can be reversed: the command that undoes it (`resume` after a pause or a
+    #: stop). None: it cannot be undone, and the confirmation says so.
+    reversible_by: str | None = None
     #: So destructive that the requester types the thing's name (the first positional) before it runs.
     typed_confirmation: bool = False
     #: Reports progress through `ctx.progress`: surfaces show a channel message updated in place.

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.backends.phoenix import DEFAULT_PROJECT, UNSAFE_NAME_CHARS, PhoenixClient, PhoenixProject
 from bot.errors import BackendError, Reason, UsageError
-from bot.operations.base import Operation, Rendered, Risk
+from bot.operations.base import Operation, Preview, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.outcome import exists, gone, holds
 from bot.operations.registry import register
@@ -260,17 +260,19 @@ async def run_delete(ctx: OpContext, params: DeleteParams) -> PhoenixProjectView
                               f":wastebasket: Deleted Phoenix project *{deleted.name}* and all its traces.")
 
 
-async def preview_delete(ctx: OpContext, params: DeleteParams) -> str:
+async def preview_delete(ctx: OpContext, params: DeleteParams) -> Preview:
     client = await client_of(ctx)
     expected_id, expected_name = await _expected(client, params)
     current = await client.get_project(expected_id)
     if current.name == DEFAULT_PROJECT:
-        return ":no_entry: Phoenix never deletes its `default` project; confirming will change nothing."
+        return Preview(blocked="Phoenix never deletes its `default` project.",
+                       hint="Delete the traces you no longer need in Phoenix itself.")
     if current.name != expected_name:
-        return (f":no_entry: Id `{expected_id}` now belongs to *{current.name}*, not *{expected_name}*; "
-                "confirming will change nothing.")
-    return (f"This deletes Phoenix project *{current.name}* (`{current.id}`) with all its traces, spans and "
-            "evaluations. It cannot be undone.")
+        return Preview(blocked=f"Id `{expected_id}` now belongs to *{current.name}*, not *{expected_name}*.",
+                       hint=f"Check with `/projects show {target_name(ctx)} {command_word(expected_name)}` and ask "
+                            "again if it still exists.")
+    return Preview(f"This deletes Phoenix project *{current.name}* (`{current.id}`) with all its traces, spans and "
+                   "evaluations. It cannot be undone.")
 
 
 register(Operation(

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from bot.backends.terraform import MovedWorkspaces, TerraformClient, TerraformProject, TerraformWorkspace
 from bot.backends.terraform.client import UNSET
 from bot.errors import BackendError, NotFoundError, Reason, UsageError
-from bot.operations.base import Operation, Rendered, Risk
+from bot.operations.base import Operation, Preview, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.outcome import exists, gone, holds
 from bot.operations.registry import register
@@ -348,15 +348,17 @@ async def run_delete(ctx: OpContext, params: ProjectParams) -> TerraformProjectV
                                 headline=f":wastebasket: Deleted HCP Terraform project *{deleted.name}*.")
 
 
-async def preview_delete(ctx: OpContext, params: ProjectParams) -> str:
+async def preview_delete(ctx: OpContext, params: ProjectParams) -> Preview:
     client = await client_of(ctx)
     project = await client.get_project(params.project)
     workspaces = await client.list_workspaces(project.id)
     if workspaces:
         names = ", ".join(f"`{w.name}`" for w in workspaces[:10]) + (" …" if len(workspaces) > 10 else "")
-        return (f":no_entry: *{project.name}* (`{project.id}`) holds {_plural(len(workspaces), 'workspace')}: "
-                f"{names}. HCP Terraform will refuse to delete it; move them out first.")
-    return f"This deletes the empty HCP Terraform project *{project.name}* (`{project.id}`)."
+        return Preview(blocked=f"*{project.name}* (`{project.id}`) holds {_plural(len(workspaces), 'workspace')}: "
+                               f"{names}. HCP Terraform will refuse to delete it.",
+                       hint=f"Move them out first with `/projects move-workspaces {target_name(ctx)} <other-project> "
+                            "<workspace>...`, or delete them in HCP Terraform.")
+    return Preview(f"This deletes the empty HCP Terraform project *{project.name}* (`{project.id}`).")
 
 
 register(Operation(
@@ -388,7 +390,7 @@ async def run_move(ctx: OpContext, params: MoveParams) -> MovedWorkspaces:
     return await (await client_of(ctx)).move_workspaces(params.project, params.workspaces)
 
 
-async def preview_move(ctx: OpContext, params: MoveParams) -> str:
+async def preview_move(ctx: OpContext, params: MoveParams) -> Preview:
     client = await client_of(ctx)
     destination = await client.get_project(params.project)
     found = await asyncio.gather(*(client.get_workspace(w) for w in params.workspaces), return_exceptions=True)
@@ -405,10 +407,17 @@ async def preview_move(ctx: OpContext, params: MoveParams) -> str:
         if isinstance(item, TerraformWorkspace):
             origin = "already there" if item.project_id == destination.id else f"from *{names.get(item.project_id)}*"
             lines.append(f"• `{item.name}` {origin} · {_plural(item.resource_count or 0, 'resource')}")
-    if missing:
-        lines.append(f":no_entry: Not found: {', '.join(f'`{m}`' for m in missing)} — nothing will move.")
     lines.append("Runs in these workspaces will use the destination project's settings, teams and variable sets.")
-    return bk.clip("\n".join(lines), bk.SECTION_TEXT_MAX)
+    text = bk.clip("\n".join(lines), bk.SECTION_TEXT_MAX)
+    if missing:
+        return Preview(text=text, blocked=bk.clip(
+            f"Not found: {', '.join(f'`{m}`' for m in missing)}. The move is all or nothing, so nothing would move.",
+            bk.SECTION_TEXT_MAX // 2),
+            hint=f"`/projects workspaces {target_name(ctx)}` lists the workspaces; leave out the missing ones.")
+    if all(isinstance(item, TerraformWorkspace) and item.project_id == destination.id for item in found):
+        return Preview(text=text, nothing_to_do=f"Every workspace named is already in *{destination.name}*; "
+                                                "there is nothing to move.")
+    return Preview(text)
 
 
 def render_move(result: MovedWorkspaces, ctx: OpContext) -> Rendered:
@@ -436,7 +445,7 @@ register(Operation(
     name="project.move-workspaces", summary="move workspaces into an HCP Terraform project (all or nothing)",
     verify=holds(read_moved, _moved, action="move"),
     params=MoveParams, risk=Risk.DESTRUCTIVE, run=run_move, render=render_move, kind=KIND,
-    parse_args=parse_move_args, usage_text=MOVE_USAGE, preview=preview_move,
+    parse_args=parse_move_args, usage_text=MOVE_USAGE, preview=preview_move, reversible_by="move-workspaces",
     examples=("/projects move-workspaces terraform sandbox-playground scratch legacy-monolith",),
 ))
 

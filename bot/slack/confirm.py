@@ -1,5 +1,10 @@
 """Confirmation before anything destructive: show the impact, a Confirm button only the requester may press,
-the typed name for the most destructive, then approval (where policy asks) or the run."""
+the typed name for the most destructive, then approval (where policy asks) or the run.
+
+A preview that knows the change cannot happen (a protection flag, a thing that is not there) or would change
+nothing (already stopped) ends it there: the person is told why and what to do, no Confirm is offered, no approval
+is asked for, and the refusal is audited. A preview that merely could not read the back end still offers Confirm:
+the run itself checks."""
 
 from __future__ import annotations
 
@@ -12,11 +17,13 @@ from urllib.parse import urlparse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.backends.http import budget
-from bot.errors import OpError, UsageError
-from bot.operations.base import Actor, Rendered, Risk
+from bot.errors import NotFoundError, OpError, UsageError
+from bot.operations.base import Actor, Preview, Rendered, Risk
 from bot.operations.context import OpContext, Services
 from bot.operations.executor import record_event
 from bot.operations.parser import ParsedCommand, positional_fields
+from bot.operations.suggest import SUGGEST_TIMEOUT_SECONDS, explain
+from bot.redact import scrub
 from bot.slack import approvals
 from bot.slack.broken import broken_button
 from bot.slack.progress import Waiting, waiting_for
@@ -25,7 +32,7 @@ from bot.slack.runner import Step, after_ack, bad_input, parse_or_usage, request
 from bot.store.confirmations import Confirmation
 from bot.ui import blocks as bk
 from bot.ui.ids import CANCEL_ACTION, CONFIRM_ACTION, CONFIRM_BLOCK, TYPED_BLOCK, TYPED_CALLBACK
-from bot.ui.mrkdwn import code, md, user
+from bot.ui.mrkdwn import Mrkdwn, code, md, user
 
 log = logging.getLogger("projectops.confirm")
 
@@ -57,28 +64,93 @@ def reply_url(services: Services, url: Any) -> str:
         else ""
 
 
-async def impact_of(services: Services, parsed: ParsedCommand, actor: Actor) -> str:
-    """What the operation would destroy, read live from the back end (when the operation can tell)."""
-    if parsed.operation.preview is None:
-        return ""
+#: Errors a preview meets that the run would meet just the same (the thing is not there, the name is ambiguous): the
+#: change cannot happen, so no Confirm. Any other error means only that the back end could not be read.
+CERTAIN_ERRORS = (NotFoundError, UsageError)
+
+
+async def impact_of(services: Services, parsed: ParsedCommand, actor: Actor) -> Preview | OpError:
+    """What the operation would destroy, read live from the back end (when the operation can tell), and its verdict:
+    a `Preview` (which may say the change cannot happen or would change nothing), or the error the run would meet
+    (`CERTAIN_ERRORS`, hinted as a typed command's are). When the back end could not be read the preview says so and
+    the confirmation goes ahead."""
+    op = parsed.operation
+    if op.preview is None:
+        return Preview()
     ctx = OpContext(services=services, actor=actor, target=parsed.target)
     limit = services.config.backends.per_target_seconds
     try:
         with budget(limit):  # the prompt comes within the bound, with or without the back end's figures
-            return await asyncio.wait_for(parsed.operation.preview(ctx, parsed.params), limit + 0.25)
+            return await asyncio.wait_for(op.preview(ctx, parsed.params), limit + 0.25)
+    except CERTAIN_ERRORS as exc:
+        exc.message = scrub(exc.message)
+        try:  # "Did you mean …", the listing: as the typed read commands say it (best effort, bounded)
+            with budget(SUGGEST_TIMEOUT_SECONDS):
+                await asyncio.wait_for(explain(ctx, parsed.params, exc), SUGGEST_TIMEOUT_SECONDS + 0.25)
+        except Exception:  # the error stands on its own
+            log.debug("no hint for the preview of %s", op.name, exc_info=True)
+        return exc
     except OpError as exc:
-        return f":warning: I could not read what this would affect: {exc.message}"
+        return Preview(f":warning: I could not read what this would affect: {exc.message}")
     except TimeoutError:
-        return f":warning: I could not read what this would affect: no answer within {limit:g} s."
+        return Preview(f":warning: I could not read what this would affect: no answer within {limit:g} s.")
     except Exception:  # the prompt must come; what broke is in the log
-        log.exception("the preview of %s failed", parsed.operation.name)
-        return ":warning: I could not read what this would affect (the app log has details)."
+        log.exception("the preview of %s failed", op.name)
+        return Preview(":warning: I could not read what this would affect (the app log has details).")
+
+
+def stops(verdict: Preview | OpError) -> bool:
+    """No Confirm: the change cannot happen, or would change nothing."""
+    return isinstance(verdict, OpError) or verdict.stops
+
+
+async def refusal(services: Services, parsed: ParsedCommand, text: str, actor: Actor,
+                  verdict: Preview | OpError) -> Rendered:
+    """The answer when the preview says no: why, and what to do instead; no buttons; audited as refused."""
+    op = parsed.operation
+    if isinstance(verdict, OpError):
+        detail = str(verdict)
+    elif verdict.blocked:
+        detail = f"blocked before confirmation: {verdict.blocked} {verdict.hint}".strip()
+    else:
+        detail = f"nothing to do: {verdict.nothing_to_do} {verdict.hint}".strip()
+    audit_id = await record_event(services, actor, op.qualified_name, "refused", detail,
+                                  target=parsed.target.name if parsed.target else "",
+                                  params=parsed.params.model_dump(mode="json"), risk=str(op.risk))
+    if isinstance(verdict, OpError):  # as a typed read command ends: the message, its hint, the audit id
+        return bk.error_message(verdict, audit_id)
+    command = code(f"/projects {text.strip()}")
+    if verdict.blocked:
+        head = md(":no_entry: {} cannot run: {}", command, verdict.blocked)
+    else:
+        head = md(":information_source: Nothing to do: {}", verdict.nothing_to_do)
+    lines = [head, *([md("{}", verdict.hint)] if verdict.hint else [])]
+    blocks = [bk.section(Mrkdwn("\n").join(lines))]
+    if verdict.text:
+        blocks.append(bk.section(verdict.text))
+    blocks.append(bk.context(md("Nothing was changed and there is nothing to confirm · audit #{}", audit_id)))
+    return Rendered(text=verdict.blocked or verdict.nothing_to_do, blocks=blocks)
+
+
+def dialog_text(parsed: ParsedCommand, text: str) -> Mrkdwn:
+    """What the confirm dialog says: what runs, and for destructive work whether it can be undone (the registry
+    knows: `Operation.reversible_by`)."""
+    op = parsed.operation
+    runs = code(f"/projects {text.strip()}")
+    if op.risk is not Risk.DESTRUCTIVE:
+        return md("This runs {}.", runs)
+    if op.reversible_by:
+        return md("This runs {}. It can be undone with {}.", runs, code(f"/projects {op.reversible_by}"))
+    return md("This runs {} and cannot be undone.", runs)
 
 
 async def confirmation_prompt(services: Services, parsed: ParsedCommand, text: str, actor: Actor) -> Rendered:
     """The impact and Confirm / Cancel buttons (and whether an admin's approval follows)."""
     op = parsed.operation
-    impact = await impact_of(services, parsed, actor)
+    verdict = await impact_of(services, parsed, actor)
+    if stops(verdict):
+        return await refusal(services, parsed, text, actor, verdict)
+    impact = verdict.text if isinstance(verdict, Preview) else ""
     where = md(" on {}", code(parsed.target.name)) if parsed.target else ""
     destructive = op.risk is Risk.DESTRUCTIVE
     icon = ":warning:" if destructive else ":pencil2:"
@@ -90,8 +162,7 @@ async def confirmation_prompt(services: Services, parsed: ParsedCommand, text: s
     value = await confirm_value(services, text, actor)
     dialog = {
         "title": bk.plain("Are you sure?", 100),
-        "text": bk.mrkdwn(md("This runs {}{}", code(f"/projects {text.strip()}"),
-                             " and cannot be undone." if destructive else "."), 300),
+        "text": bk.mrkdwn(dialog_text(parsed, text), 300),
         "confirm": bk.plain("Yes, do it", 30),
         "deny": bk.plain("Back", 30),
         "style": "danger" if destructive else "primary",
@@ -138,7 +209,11 @@ def typed_confirmation_view(text: str, expected: str, confirmation_id: str) -> d
 async def proceed(services: Services, parsed: ParsedCommand, text: str, actor: Actor, send: Responder) -> None:
     """After confirmation: send for approval where policy says so, else run it now, progress shown in place."""
     if await services.policy.needs_approval(actor.user_id, parsed.operation, parsed.target):
-        impact = await impact_of(services, parsed, actor)
+        verdict = await impact_of(services, parsed, actor)  # read again: it may have changed since the prompt
+        if stops(verdict):
+            await send(await refusal(services, parsed, text, actor, verdict))
+            return
+        impact = verdict.text if isinstance(verdict, Preview) else ""
         await send(await approvals.request_approval(services, parsed, text, actor, impact))
         return
     running = f":hourglass_flowing_sand: Running `/projects {text}`…"

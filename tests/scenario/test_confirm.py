@@ -79,3 +79,82 @@ def test_most_destructive_needs_the_name_typed(delete_op: Bot) -> None:
     bot.type_confirmation()
     assert "Deleted omega." in message_text(bot.final_answer(rid))
     assert RUNS == ["omega"]
+
+
+# ---------------------------------------------------------------- the preview's verdict, against the emulators
+def has_confirm(message: dict) -> bool:
+    return any(b.get("block_id") == "projectops_confirmation" for b in message.get("blocks", []))
+
+
+def dialog(message: dict) -> str:
+    [actions] = [b for b in message["blocks"] if b.get("block_id") == "projectops_confirmation"]
+    return actions["elements"][0]["confirm"]["text"]["text"]
+
+
+def approval_requests(bot: Bot) -> list[dict]:
+    return [m for channel in ("C0OPS", "C0APPROVALS") for m in bot.slack.messages(channel)
+            if any(b.get("block_id", "").startswith("approval_") for b in m.get("blocks", []))]
+
+
+def refused_rows(bot: Bot, operation: str) -> list[dict]:
+    return [r for r in bot.audit.query(AuditQuery(operation=operation)) if r["outcome"] == "refused"]
+
+
+def test_stopping_a_stopped_project_offers_no_confirm(bot: Bot) -> None:
+    for user in ("U0ADMIN", "U0OPERATOR"):  # an operator's would otherwise go to an admin for approval
+        answer = bot.run("stop polaris finance-archive", user=user)
+        text = message_text(answer)
+        assert not has_confirm(answer), answer
+        assert "Nothing to do: Project *finance-archive* is already stopped" in text
+        assert "`/projects resume polaris finance-archive`" in text and "audit #" in text
+    assert approval_requests(bot) == []
+    rows = refused_rows(bot, "polaris.project.stop")
+    assert [(r["user"], r["target"], r["risk"]) for r in rows] == [("U0OPERATOR", "polaris", "destructive"),
+                                                                   ("U0ADMIN", "polaris", "destructive")]
+    assert all("already stopped" in r["error"] for r in rows)
+    assert not [r for r in bot.audit.query(AuditQuery(operation="polaris.project.stop")) if r["outcome"] != "refused"]
+
+
+def test_a_sql_job_reset_is_refused_before_any_button(bot: Bot) -> None:
+    answer = bot.run("job reset polaris clickstream 26dce515", user="U0OPERATOR")
+    text = message_text(answer)
+    assert not has_confirm(answer) and approval_requests(bot) == []
+    assert "is a sql job; only streaming jobs have an offset to reset" in text and "Resets streaming" not in text
+    assert "`/projects job list polaris clickstream --type streaming`" in text
+    assert refused_rows(bot, "polaris.job.reset")
+    streaming = bot.run("job reset polaris clickstream 83f88814")  # a streaming job is still asked about
+    assert has_confirm(streaming) and "Resets streaming job `83f88814" in message_text(streaming)
+
+
+def test_what_cannot_happen_is_said_up_front(bot: Bot) -> None:
+    protected = bot.run("delete polaris analytics-prod", user="U0OPERATOR")
+    assert not has_confirm(protected) and approval_requests(bot) == []
+    assert "Deletion protection is on" in message_text(protected) and "--no-deletion-protection" in message_text(
+        protected)
+    finished = bot.run("job cancel polaris clickstream 0b376ddb")
+    assert not has_confirm(finished) and "is already failed; there is nothing to cancel" in message_text(finished)
+    default = bot.run("delete phoenix default")
+    assert not has_confirm(default) and "never deletes its `default` project" in message_text(default)
+
+
+def test_a_missing_project_ends_as_the_read_commands_do(bot: Bot) -> None:
+    read = message_text(bot.run("show polaris clikstream"))
+    assert "There is no project `clikstream` on `polaris`." in read and "Did you mean `clickstream`?" in read
+    for text in ("pause polaris clikstream", "table drop polaris clikstream clicks"):
+        answer = bot.run(text)
+        said = message_text(answer)
+        assert not has_confirm(answer) and "could not read" not in said, said
+        assert "There is no project `clikstream` on `polaris`." in said and "Did you mean `clickstream`?" in said
+    missing_table = bot.run("table drop polaris clickstream clikcs")
+    assert not has_confirm(missing_table) and "`/projects table list polaris clickstream`" in message_text(
+        missing_table)
+
+
+def test_the_dialog_says_cannot_be_undone_only_when_it_cannot(bot: Bot) -> None:
+    pause = bot.run("pause polaris clickstream")
+    assert has_confirm(pause) and "cannot be undone" not in dialog(pause)
+    assert "can be undone with `/projects resume`" in dialog(pause)
+    delete = bot.run("delete polaris marketing-sandbox")
+    assert has_confirm(delete) and dialog(delete).endswith("and cannot be undone.")
+    stop = message_text(bot.run("stop polaris clickstream"))
+    assert stop.count("64 GB in deep storage") == 1, stop

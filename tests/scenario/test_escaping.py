@@ -46,6 +46,12 @@ def planted(backends: str) -> Iterator[str]:
     yield job["id"]
 
 
+def plant_phoenix_project(backends: str, name: str) -> None:
+    """A Phoenix project whose name is hostile (Phoenix takes any name; projectops' own create refuses `<`)."""
+    with loopback.Client(base_url=backends, timeout=10) as http:
+        http.post("/phoenix/v1/projects", json={"name": name}).raise_for_status()
+
+
 # ---------------------------------------------------------------- what Slack would read
 
 
@@ -106,7 +112,7 @@ def mention(text: str, ts: str, user: str = "U0VIEWER") -> dict[str, Any]:
 # ---------------------------------------------------------------- the tests
 
 
-def test_back_end_text_and_typed_names_never_ping(bot: Bot, planted: str) -> None:
+def test_back_end_text_and_typed_names_never_ping(bot: Bot, planted: str, backends: str) -> None:
     acks: list[httpx.Response] = []
 
     def run(text: str, user: str = "U0VIEWER") -> str:
@@ -130,13 +136,17 @@ def test_back_end_text_and_typed_names_never_ping(bot: Bot, planted: str) -> Non
     ack, _ = bot.command("create phoenix <!here>", user="U0OPERATOR")  # refused in the ack, before any call
     acks.append(ack)
     assert "cannot contain &lt; or &gt;" in message_text(ack.json())
-    ack, rid = bot.command("delete terraform <!here>", user="U0OPERATOR")
+    ack, rid = bot.command("delete terraform <!here>", user="U0OPERATOR")  # not there: refused, no Confirm
+    acks.append(ack)
+    assert "No project named `&lt;!here&gt;`" in message_text(bot.answer(rid))
+    plant_phoenix_project(backends, "<!here>")  # one that is there goes as far as the confirmation
+    ack, rid = bot.command("delete phoenix <!here>", user="U0OPERATOR")
     acks.append(ack)
     prompt = bot.answer(rid)
-    assert "`/projects delete terraform &lt;!here&gt;`" in message_text(prompt)
+    assert "`/projects delete phoenix &lt;!here&gt;`" in message_text(prompt)
     ack, rid = bot.click(prompt, "projectops_cancel", user="U0OPERATOR")
     acks.append(ack)
-    assert "Cancelled by <@U0OPERATOR>: `/projects delete terraform &lt;!here&gt;`" in message_text(bot.answer(rid))
+    assert "Cancelled by <@U0OPERATOR>: `/projects delete phoenix &lt;!here&gt;`" in message_text(bot.answer(rid))
 
     # the digest, posted to a channel
     run("digest add job-health polaris daily 09:00", user="U0OPERATOR")
@@ -155,12 +165,13 @@ def test_back_end_text_and_typed_names_never_ping(bot: Bot, planted: str) -> Non
     assert_nothing_pings(bot, acks, actors={"U0VIEWER", "U0OPERATOR"})
 
 
-def test_a_typed_name_goes_through_confirmation_and_approval_escaped(bot: Bot) -> None:
-    answer = bot.confirm_and_approve("delete terraform <!here>", user="U0OPERATOR", approver="U0ADMIN")
+def test_a_typed_name_goes_through_confirmation_and_approval_escaped(bot: Bot, backends: str) -> None:
+    plant_phoenix_project(backends, "<!here>")  # a thing that is not there is refused before any confirmation
+    answer = bot.confirm_and_approve("delete phoenix <!here>", user="U0OPERATOR", approver="U0ADMIN")
     assert "&lt;!here&gt;" in message_text(answer)
     request = next(m for m in bot.slack.messages("C0OPS") if "Approval" in message_text(m))
     assert "<@U0OPERATOR> asks to run" in message_text(request)
-    assert "`/projects delete terraform &lt;!here&gt;`" in message_text(request)
+    assert "`/projects delete phoenix &lt;!here&gt;`" in message_text(request)
     assert_nothing_pings(bot, [], actors={"U0OPERATOR", "U0ADMIN"})
 
 

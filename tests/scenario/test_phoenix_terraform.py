@@ -14,6 +14,10 @@ from rig import Bot, message_text
 from bot.store import AuditQuery
 
 
+def has_confirm(message: dict) -> bool:
+    return any(b.get("block_id") == "projectops_confirmation" for b in message.get("blocks", []))
+
+
 def rows_for(bot: Bot, operation: str) -> list[dict]:
     """Audit rows of `operation`, newest first, once the newest has finished."""
     deadline = time.monotonic() + 3
@@ -96,17 +100,18 @@ def test_phoenix_delete_asked_confirmed_and_approved(bot: Bot) -> None:
 
 def test_phoenix_delete_guards_reused_ids(confirm_only_bot: Bot) -> None:
     bot = confirm_only_bot
-    text = message_text(bot.confirm("delete phoenix UHJvamVjdDoz"))
-    assert "not only its id" in text and "--id UHJvamVjdDoz" in text
+    answer = bot.run("delete phoenix UHJvamVjdDoz")  # the preview meets what the run would: no Confirm
+    text = message_text(answer)
+    assert "not only its id" in text and "--id UHJvamVjdDoz" in text and not has_confirm(answer)
     bot.confirm("delete phoenix summarizer-staging")  # frees UHJvamVjdDo2 ...
-    text = message_text(bot.confirm("delete phoenix summarizer-staging --id UHJvamVjdDo2"))
-    assert "no longer exists; nothing was deleted" in text
+    answer = bot.run("delete phoenix summarizer-staging --id UHJvamVjdDo2")
+    assert "UHJvamVjdDo2" in message_text(answer) and not has_confirm(answer)
     bot.run("create phoenix newcomer", user="U0OPERATOR")  # ... which the next project gets
-    prompt = message_text(bot.run("delete phoenix summarizer-staging --id UHJvamVjdDo2"))
-    assert "now belongs to *newcomer*, not *summarizer-staging*; confirming will change nothing" in prompt
-    text = message_text(bot.confirm("delete phoenix summarizer-staging --id UHJvamVjdDo2"))
-    assert "now belongs to project `newcomer`, not `summarizer-staging`" in text
+    answer = bot.run("delete phoenix summarizer-staging --id UHJvamVjdDo2")
+    assert "now belongs to *newcomer*, not *summarizer-staging*" in message_text(answer) and not has_confirm(answer)
     assert "newcomer" in message_text(bot.run("list phoenix"))
+    assert [r["outcome"] for r in rows_for(bot, "phoenix.project.delete")] == ["refused", "refused", "succeeded",
+                                                                               "refused"]
 
 
 # ---------------------------------------------------------------- HCP Terraform
@@ -149,13 +154,12 @@ def test_terraform_create_update_and_validation(bot: Bot, backend_calls) -> None
 
 def test_terraform_delete_is_refused_while_workspaces_remain(confirm_only_bot: Bot) -> None:
     bot = confirm_only_bot
-    prompt = bot.run("delete terraform data-pipelines")
-    assert "holds 3 workspaces" in message_text(prompt) and "move them out first" in message_text(prompt)
-    text = message_text(bot.confirm("delete terraform data-pipelines"))
-    assert "holds 3 workspaces: `airflow-prod`" in text and "nothing was deleted" in text
+    answer = bot.run("delete terraform data-pipelines")  # refused up front: no Confirm, no approval
+    text = message_text(answer)
+    assert "holds 3 workspaces: `airflow-prod`" in text and "Move them out first" in text and not has_confirm(answer)
     text = message_text(bot.confirm("delete terraform sandbox-playground"))
     assert "Deleted HCP Terraform project *sandbox-playground*" in text
-    assert [r["outcome"] for r in rows_for(bot, "terraform.project.delete")] == ["succeeded", "failed"]
+    assert [r["outcome"] for r in rows_for(bot, "terraform.project.delete")] == ["succeeded", "refused"]
 
 
 def test_terraform_move_workspaces(confirm_only_bot: Bot) -> None:
@@ -165,11 +169,12 @@ def test_terraform_move_workspaces(confirm_only_bot: Bot) -> None:
     assert "Moves into *sandbox-playground*" in text and "`warehouse` from *data-pipelines*" in text
     _, rid = bot.click(prompt, "projectops_confirm")
     assert "Moved 2 workspaces into HCP Terraform project *sandbox-playground*" in message_text(bot.final_answer(rid))
-    text = message_text(bot.confirm("move-workspaces terraform sandbox-playground scratch no-such-ws"))
-    assert "1 of 2 workspaces were not found" in text and "Nothing was moved" in text
+    answer = bot.run("move-workspaces terraform sandbox-playground scratch no-such-ws")  # all or nothing: no Confirm
+    text = message_text(answer)
+    assert "Not found: `no-such-ws`" in text and "nothing would move" in text and not has_confirm(answer)
     text = message_text(bot.run("workspaces terraform sandbox-playground"))
     assert "(2)" in text and "scratch" not in text
     rows = rows_for(bot, "terraform.project.move-workspaces")
-    assert [(r["outcome"], r["confirmed_by"]) for r in rows] == [("failed", "U0ADMIN"), ("succeeded", "U0ADMIN")]
+    assert [(r["outcome"], r["confirmed_by"]) for r in rows] == [("refused", ""), ("succeeded", "U0ADMIN")]
     ack, _ = bot.command("move-workspaces terraform sandbox-playground")  # bad input is answered in the ack
     assert "at least one workspace" in message_text(ack.json()) and "Usage: `/projects move-workspaces" in ack.text

@@ -18,7 +18,7 @@ from bot.backends.matillion import (
     canonical,
 )
 from bot.errors import BackendError, Reason, UsageError
-from bot.operations.base import Operation, Rendered, Risk
+from bot.operations.base import Operation, Preview, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.matillion.common import KIND, MatillionParams, client_of, line_sections, target_name
 from bot.operations.outcome import exists, gone
@@ -229,7 +229,7 @@ register(Operation(
 
 
 # ---------------------------------------------------------------- delete
-async def preview_delete(ctx: OpContext, params: ProjectParams) -> str:
+async def preview_delete(ctx: OpContext, params: ProjectParams) -> Preview:
     d = await project_detail(ctx, params.project)
     parts = [f"*{d.project.name}* (`{d.project.id}`, {d.project.warehouse})"]
     for label, items, name in (
@@ -239,7 +239,7 @@ async def preview_delete(ctx: OpContext, params: ProjectParams) -> str:
         if items:
             plural = "s" if len(items) != 1 and not label.endswith("link") else ""
             parts.append(f"{len(items)} {label}{plural}: " + ", ".join(f"`{name(i)}`" for i in items[:10]))
-    return "Deleting removes " + "; ".join(parts) + ". Matillion has no undo."
+    return Preview("Deleting removes " + "; ".join(parts) + ". Matillion has no undo.")
 
 
 async def run_delete(ctx: OpContext, params: ProjectParams) -> Created:

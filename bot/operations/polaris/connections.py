@@ -8,13 +8,14 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from bot.backends.polaris.models import Connection, ConnectionTest, Project
-from bot.operations.base import Operation, Rendered, Risk
+from bot.operations.base import Operation, Preview, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.outcome import exists, gone
 from bot.operations.polaris import render as r
 from bot.operations.polaris.common import KIND, ProjectParams, project_of, target_name
 from bot.operations.registry import register
 from bot.operations.rules import slack_safe_name
+from bot.operations.suggest import command_word
 from bot.ui import blocks as bk
 
 #: Connection types whose secrets (passwords, keys) would have to be typed into Slack: not offered here.
@@ -231,7 +232,7 @@ async def run_delete(ctx: OpContext, params: ConnectionParams) -> ConnectionDele
     return ConnectionDeleted(target_name(ctx), project, params.name)
 
 
-async def preview_delete(ctx: OpContext, params: ConnectionParams) -> str:
+async def preview_delete(ctx: OpContext, params: ConnectionParams) -> Preview:
     client, project = await project_of(ctx, params.project)
     connection = await client.get_connection(project.uid, params.name)
     jobs = await client.list_jobs(project.uid, connection=[connection.name], limit=100)
@@ -239,8 +240,14 @@ async def preview_delete(ctx: OpContext, params: ConnectionParams) -> str:
     text = f"Deletes {connection.type} connection *{connection.name}* from {project.name}."
     if jobs:
         text += f" {len(jobs)} job(s) used it"
-        text += f"; :warning: {len(active)} still active, so Polaris will refuse until they stop." if active else "."
-    return text
+        text += f"; {len(active)} still active." if active else "."
+    if active:
+        ids = ", ".join(f"`{r.short_id(j.id)}` {j.type}" for j in active[:5])
+        return Preview(text=text, blocked=f"{len(active)} active job(s) still use connection *{connection.name}* "
+                                          f"({ids}), so Polaris will refuse to delete it until they stop.",
+                       hint=f"Cancel them first: `/projects job cancel {target_name(ctx)} "
+                            f"{command_word(project.name)} {r.short_id(active[0].id)}`")
+    return Preview(text)
 
 
 def render_deleted(result: ConnectionDeleted, ctx: OpContext) -> Rendered:

@@ -12,12 +12,13 @@ from pydantic import Field, field_validator, model_validator
 from bot.backends.polaris import PolarisClient
 from bot.backends.polaris.models import Job, JobLogEntry, JobMetrics, Project
 from bot.errors import NotFoundError, OpError, UsageError
-from bot.operations.base import Operation, Rendered, Risk
+from bot.operations.base import Operation, Preview, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.polaris import render as r
 from bot.operations.polaris.common import KIND, PolarisParams, ProjectParams, client_of, project_of, target_name
 from bot.operations.polaris.tables import JobStarted, TableParams, parse_column, render_job_started
 from bot.operations.registry import register
+from bot.operations.suggest import command_word
 from bot.ui import blocks as bk
 
 Health = Literal["ok", "warn", "error"]
@@ -431,20 +432,30 @@ async def run_reset(ctx: OpContext, params: JobParams) -> JobChanged:
                       f"*{job.table}*; it re-reads from its `readFromPoint`.")
 
 
-async def preview_cancel(ctx: OpContext, params: JobParams) -> str:
+async def preview_cancel(ctx: OpContext, params: JobParams) -> Preview:
     client, project = await project_of(ctx, params.project)
     job = await find_job(client, project, params.job)
-    return (f"Cancels {job.type} job `{job.id}` into *{job.table or '?'}* in {project.name} "
-            f"(now {job.execution_status}, started {r.when(job.started_timestamp)}). Rows it has not committed "
-            "are lost; a canceled job cannot be restarted.")
+    if not job.active:
+        return Preview(nothing_to_do=f"Job `{r.short_id(job.id)}` in {project.name} is already "
+                                     f"{job.execution_status}; there is nothing to cancel.",
+                       hint=f"`/projects job show {target_name(ctx)} {command_word(project.name)} "
+                            f"{r.short_id(job.id)}` shows how it ended.")
+    return Preview(f"Cancels {job.type} job `{job.id}` into *{job.table or '?'}* in {project.name} "
+                   f"(now {job.execution_status}, started {r.when(job.started_timestamp)}). Rows it has not "
+                   "committed are lost; a canceled job cannot be restarted.")
 
 
-async def preview_reset(ctx: OpContext, params: JobParams) -> str:
+async def preview_reset(ctx: OpContext, params: JobParams) -> Preview:
     client, project = await project_of(ctx, params.project)
     job = await find_job(client, project, params.job)
+    if job.type != "streaming":
+        return Preview(blocked=f"Job `{r.short_id(job.id)}` in {project.name} is a {job.type} job; only streaming "
+                               "jobs have an offset to reset.",
+                       hint=f"`/projects job list {target_name(ctx)} {command_word(project.name)} --type streaming` "
+                            "shows its streaming jobs.")
     source = (job.source or {}).get("connectionName", "its source")
-    return (f"Resets streaming job `{job.id}` ({source} → *{job.table}*) to its read-from point: events may be "
-            "ingested again or skipped, depending on that point.")
+    return Preview(f"Resets {job.type} job `{job.id}` ({source} → *{job.table}*) to its read-from point: events "
+                   "may be ingested again or skipped, depending on that point.")
 
 
 def render_changed(result: JobChanged, ctx: OpContext) -> Rendered:
@@ -485,13 +496,13 @@ async def run_delete_data(ctx: OpContext, params: DeleteDataParams) -> JobStarte
     return JobStarted(target_name(ctx), project, job, f"Deleting {scope} from *{table.name}* in {project.name}")
 
 
-async def preview_delete_data(ctx: OpContext, params: DeleteDataParams) -> str:
+async def preview_delete_data(ctx: OpContext, params: DeleteDataParams) -> Preview:
     client, project = await project_of(ctx, params.project)
     table = await client.get_table(project.uid, params.table)
     scope = ("*all* its rows" if params.all else "the rows in " + ", ".join(f"`{i}`" for i in params.interval))
-    return (f"Deletes {scope} from *{table.name}* in {project.name} (the table holds "
-            f"{r.human_bytes(table.total_data_size_bytes)}, {r.human_count(table.total_rows)} rows). "
-            "It cannot be undone.")
+    return Preview(f"Deletes {scope} from *{table.name}* in {project.name} (the table holds "
+                   f"{r.human_bytes(table.total_data_size_bytes)}, {r.human_count(table.total_rows)} rows). "
+                   "It cannot be undone.")
 
 
 register(Operation(

@@ -11,7 +11,7 @@ from pydantic import Field, field_validator
 from bot.backends.http import remaining_seconds
 from bot.backends.polaris.models import SETTLES_INTO, Job, Project, Table
 from bot.errors import BackendError, Reason, UsageError
-from bot.operations.base import Operation, Rendered, Risk
+from bot.operations.base import Operation, Preview, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.outcome import exists, gone, holds
 from bot.operations.polaris import render as r
@@ -307,9 +307,17 @@ register(Operation(
 ))
 
 
-async def impact_text(ctx: OpContext, ref: str, action: str) -> str:
-    """What pausing, stopping or deleting the project touches, read live."""
+async def impact_preview(ctx: OpContext, ref: str, action: str) -> Preview:
+    """What pausing, stopping or deleting the project touches, read live, and whether Polaris would do it at all."""
     client, p = await project_of(ctx, ref)
+    name = target_name(ctx)
+    desired = {"pause": "paused", "stop": "stopped"}.get(action)
+    if desired is not None and p.state == desired:
+        return Preview(nothing_to_do=f"Project *{p.name}* is already {desired}; there is nothing to {action}.",
+                       hint=f"`/projects resume {name} {command_word(p.name)}` starts it again.")
+    if action == "pause" and p.state == "stopped":
+        return Preview(blocked=f"Project *{p.name}* is stopped; a stopped project can only be resumed.",
+                       hint=f"`/projects resume {name} {command_word(p.name)}` starts it again.")
     tables, active, connections = await asyncio.gather(
         client.list_tables(p.uid),
         client.list_jobs(p.uid, execution_status=["pending", "running"], limit=100),
@@ -317,8 +325,8 @@ async def impact_text(ctx: OpContext, ref: str, action: str) -> str:
         return_exceptions=True,
     )
     storage = r.storage_text(p, ctx.config.digests.alert_share, with_bar=False)
-    lines = [f"*{p.name}* is {r.state_text(p.state)} · {p.spec.plan} · {p.spec.region} · "
-             f"{storage}, {r.human_bytes(p.status.deep_storage_bytes)} in deep storage."]
+    deep = "" if p.state == "stopped" else f", {r.human_bytes(p.status.deep_storage_bytes)} in deep storage"
+    lines = [f"*{p.name}* is {r.state_text(p.state)} · {p.spec.plan} · {p.spec.region} · {storage}{deep}."]
     if isinstance(tables, list):
         size = sum(t.total_data_size_bytes or 0 for t in tables)
         rows = sum(t.total_rows or 0 for t in tables)
@@ -333,14 +341,17 @@ async def impact_text(ctx: OpContext, ref: str, action: str) -> str:
                   + (f" ({len(connections)} connection(s))" if isinstance(connections, list) else "")
                   + ". It cannot be undone.",
     }[action])
-    name = target_name(ctx)
+    text = "\n".join(lines)
     if action in ("pause", "stop") and p.spec.stop_protection:
-        lines.append(f":lock: Stop protection is on, so Polaris will refuse: "
-                     f"`/projects update {name} {p.name} --no-stop-protection` first.")
+        return Preview(text=text,
+                       blocked=f"Stop protection is on for *{p.name}*, so Polaris will refuse to {action} it.",
+                       hint=f"Turn it off first: `/projects update {name} {command_word(p.name)} --no-stop-protection`")
     if action == "delete" and p.spec.deletion_protection:
-        lines.append(f":lock: Deletion protection is on, so Polaris will refuse: "
-                     f"`/projects update {name} {p.name} --no-deletion-protection` first.")
-    return "\n".join(lines)
+        return Preview(text=text, blocked=f"Deletion protection is on for *{p.name}*, so Polaris will refuse to "
+                                          "delete it.",
+                       hint=f"Turn it off first: `/projects update {name} {command_word(p.name)} "
+                            "--no-deletion-protection`")
+    return Preview(text=text)
 
 
 #: The `update` flag that turns off the protection a refusal names.
@@ -358,8 +369,8 @@ def protection_hint(ctx: OpContext, error: BackendError) -> None:
 
 
 def _preview(action: str) -> Any:
-    async def preview(ctx: OpContext, params: ProjectParams) -> str:
-        return await impact_text(ctx, params.project, action)
+    async def preview(ctx: OpContext, params: ProjectParams) -> Preview:
+        return await impact_preview(ctx, params.project, action)
 
     return preview
 
@@ -404,6 +415,7 @@ for _verb, _desired, _action, _risk, _summary in (
         verify=holds(read_named, _heading_to(_desired), action=_verb),
         run=_state_op(_desired, _action), render=render_change, kind=KIND,
         preview=_preview(_verb) if _risk is Risk.DESTRUCTIVE else None, live=True,
+        reversible_by="resume" if _risk is Risk.DESTRUCTIVE else None,
         examples=(f"/projects {_verb} polaris marketing-sandbox",),
     ))
 

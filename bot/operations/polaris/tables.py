@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 
 from bot.backends.polaris.models import Job, Project, Table
 from bot.errors import UsageError
-from bot.operations.base import Operation, Rendered, Risk
+from bot.operations.base import Operation, Preview, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.outcome import exists
 from bot.operations.parser import args_to_fields
@@ -64,7 +64,7 @@ def render_list(result: TableList, ctx: OpContext) -> Rendered:
     total = sum(t.total_data_size_bytes or 0 for t in result.tables)
     rows = sum(t.total_rows or 0 for t in result.tables)
     blocks: list[dict[str, Any]] = [bk.header(title)]
-    blocks.append(bk.context(f"{r.human_bytes(total)} · {r.human_count(rows)} rows in all · project storage "
+    blocks.append(bk.context(f"{r.human_bytes(total)} · {r.human_count(rows)} rows in all · project storage: "
                              f"{r.storage_text(result.project, ctx.config.digests.alert_share, with_bar=False)}"))
     shown, more = r.truncated(result.tables, "table", limit=120)
     blocks += r.line_sections([r.table_line(t) for t in shown] or ["No tables yet."]) + more
@@ -283,7 +283,7 @@ async def run_drop(ctx: OpContext, params: TableParams) -> JobStarted:
     return JobStarted(target_name(ctx), project, job, what)
 
 
-async def preview_drop(ctx: OpContext, params: TableParams) -> str:
+async def preview_drop(ctx: OpContext, params: TableParams) -> Preview:
     client, project = await project_of(ctx, params.project)
     table = await client.get_table(project.uid, params.table)
     jobs = await client.list_jobs(project.uid, table=table.name, execution_status=["pending", "running"], limit=50)
@@ -293,7 +293,7 @@ async def preview_drop(ctx: OpContext, params: TableParams) -> str:
     if jobs:
         text += f"\n:warning: {len(jobs)} active job(s) write to it: " + ", ".join(
             f"`{r.short_id(j.id)}` {j.type}" for j in jobs[:5])
-    return text
+    return Preview(text)
 
 
 def render_job_started(result: JobStarted, ctx: OpContext) -> Rendered:

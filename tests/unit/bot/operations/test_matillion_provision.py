@@ -287,6 +287,8 @@ async def test_delete_preview_lists_what_goes(services: Services) -> None:
     from bot.operations.context import OpContext
 
     ctx = OpContext(services=services, actor=Actor(user_id="U0ADMIN"), target=parsed.target)
-    preview = await parsed.operation.preview(ctx, parsed.params)  # type: ignore[misc]
+    found = await parsed.operation.preview(ctx, parsed.params)  # type: ignore[misc]
+    preview = found.text
+    assert not found.stops
     assert "1 connection: `snowflake-main`" in preview and "`analytics-dev`" in preview
     assert "acme/analytics-dwh" in preview and "no undo" in preview

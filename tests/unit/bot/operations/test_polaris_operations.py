@@ -15,7 +15,7 @@ from rig import message_text
 from bot.backends.http import RetryPolicy
 from bot.backends.polaris import PolarisClient
 from bot.errors import BackendError, NotFoundError, RefusedError, UsageError
-from bot.operations.base import Actor, OpRequest, OpResult, Rendered, Risk
+from bot.operations.base import Actor, OpRequest, OpResult, Preview, Rendered, Risk
 from bot.operations.context import OpContext, Services
 from bot.operations.executor import execute
 from bot.operations.loader import load_operations
@@ -293,17 +293,24 @@ async def test_connection_operations(services: Services) -> None:
     assert "Deleted connection *clicks-2025*" in text_of(deleted)
 
 
-async def preview(services: Services, text: str) -> str:
+async def verdict(services: Services, text: str) -> Preview:
     parsed = parse_command(text, services.registry, services.config)
     assert parsed.operation.preview is not None
     ctx = OpContext(services=services, actor=Actor("U0ADMIN"), target=parsed.target)
     return await parsed.operation.preview(ctx, parsed.params)
 
 
+async def preview(services: Services, text: str) -> str:
+    """The impact text of a preview that lets the change go ahead."""
+    found = await verdict(services, text)
+    assert not found.stops, found
+    return found.text
+
+
 async def test_destructive_operations_preview_what_they_touch(services: Services) -> None:
-    stop = await preview(services, "stop polaris analytics-prod")
-    assert "3 table(s): 76.3 GB, 1.3 B rows" in stop and "1 active job(s) will stop" in stop
-    assert "Stop protection is on" in stop and "--no-stop-protection" in stop
+    stop = await verdict(services, "stop polaris analytics-prod")
+    assert "3 table(s): 76.3 GB, 1.3 B rows" in stop.text and "1 active job(s) will stop" in stop.text
+    assert "Stop protection is on" in stop.blocked and "--no-stop-protection" in stop.hint
     delete = await preview(services, "delete polaris clickstream")
     assert "It cannot be undone" in delete and "2 connection(s)" in delete and "protection" not in delete
     drop = await preview(services, "table drop polaris clickstream clicks")
@@ -311,8 +318,9 @@ async def test_destructive_operations_preview_what_they_touch(services: Services
     assert "streaming" in await preview(services, f"job reset polaris clickstream {STREAM_JOB[:8]}")
     assert "Cancels sql job" in await preview(services, f"job cancel polaris clickstream {ROLLUP_JOB[:8]}")
     assert "*all* its rows" in await preview(services, "job delete-data polaris clickstream bot_traffic --all")
-    used = await preview(services, "connection delete polaris clickstream clickstream-confluent")
-    assert "1 job(s) used it" in used and "1 still active" in used
+    used = await verdict(services, "connection delete polaris clickstream clickstream-confluent")
+    assert "1 job(s) used it" in used.text and "1 still active" in used.text
+    assert "so Polaris will refuse to delete it" in used.blocked and "job cancel polaris clickstream" in used.hint
     for op in services.registry.all():
         if op.kind == "polaris" and op.risk is Risk.DESTRUCTIVE:
             assert op.preview is not None, op.name
@@ -324,3 +332,47 @@ async def test_a_long_job_list_stays_within_slack_limits(app: Any, services: Ser
     _, rendered = await run(services, "job list polaris bulk-00006 --limit 1000")
     text = text_of(rendered)
     assert len(rendered.blocks) <= 50 and "Jobs in bulk-00006 (300)" in text and "…and 220 more jobs" in text
+
+
+async def test_previews_say_when_the_change_cannot_happen_or_changes_nothing(services: Services) -> None:
+    stopped = await verdict(services, "stop polaris finance-archive")
+    assert "finance-archive* is already stopped" in stopped.nothing_to_do and not stopped.blocked
+    assert "/projects resume polaris finance-archive" in stopped.hint
+    paused = await verdict(services, "pause polaris finance-archive")
+    assert "a stopped project can only be resumed" in paused.blocked
+    protected = await verdict(services, "delete polaris analytics-prod")
+    assert "Deletion protection is on" in protected.blocked and "--no-deletion-protection" in protected.hint
+    assert "3 table(s)" in protected.text  # what it holds is still shown
+    finished = await verdict(services, f"job cancel polaris clickstream {FAILED_JOB[:8]}")
+    assert f"`{FAILED_JOB[:8]}` in clickstream is already failed; there is nothing to cancel" in finished.nothing_to_do
+    with pytest.raises(NotFoundError, match="There is no project `nope`"):
+        await verdict(services, "pause polaris nope")
+    with pytest.raises(NotFoundError):
+        await verdict(services, "table drop polaris clickstream nope")
+
+
+async def test_only_a_streaming_job_is_offered_a_reset(services: Services) -> None:
+    sql = await verdict(services, f"job reset polaris clickstream {ROLLUP_JOB[:8]}")
+    assert "is a sql job; only streaming jobs have an offset to reset" in sql.blocked
+    assert "streaming" not in sql.text
+    hint = sql.hint.split("`")[1]
+    assert hint == "/projects job list polaris clickstream --type streaming"
+    _, listed = await run(services, hint.removeprefix("/projects "))  # the hint is a command that works
+    assert "Jobs in clickstream" in text_of(listed)
+    stream = await verdict(services, f"job reset polaris clickstream {STREAM_JOB[:8]}")
+    assert not stream.stops and stream.text.startswith(f"Resets streaming job `{STREAM_JOB}`")
+
+
+async def test_a_stopped_projects_deep_storage_is_said_once(services: Services) -> None:
+    first = (await verdict(services, "delete polaris finance-archive")).text.splitlines()[0]
+    assert first.endswith("storage volume removed · 41.5 GB in deep storage.") and first.count("deep") == 1, first
+    first = (await verdict(services, "stop polaris clickstream")).text.splitlines()[0]
+    assert first.endswith("(92%) :warning: nearly full, 64 GB in deep storage.") and first.count("deep") == 1, first
+
+
+def test_the_registry_knows_what_can_be_undone(services: Services) -> None:
+    get = services.registry.get
+    assert get("project.pause", "polaris").reversible_by == "resume"  # type: ignore[union-attr]
+    assert get("project.stop", "polaris").reversible_by == "resume"  # type: ignore[union-attr]
+    for name in ("project.delete", "table.drop", "job.delete-data", "job.reset", "job.cancel", "connection.delete"):
+        assert get(name, "polaris").reversible_by is None, name  # type: ignore[union-attr]
