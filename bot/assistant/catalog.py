@@ -30,6 +30,10 @@ class ProjectNames:
     jobs: tuple[str, ...] = ()
     connections: tuple[str, ...] = ()
     workspaces: tuple[str, ...] = ()
+    #: The project's state when the back end tells it ("running", "paused", "stopped"…); "" when unknown.
+    state: str = ""
+    #: Per job id its status and health when the listing tells them ("running", "error"): (id, status, health).
+    job_states: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,10 @@ class Catalog:
     def projects_of(self, target: str) -> list[str]:
         names = self.of(target)
         return [p.name for p in names.projects] if names else []
+
+    def project(self, target: str, name: str) -> ProjectNames | None:
+        names = self.of(target)
+        return next((p for p in names.projects if p.name == name), None) if names else None
 
     @cached_property
     def entries(self) -> tuple[NameEntry, ...]:

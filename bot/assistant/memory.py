@@ -20,6 +20,8 @@ class Memory:
     table: str | None = None
     job: str | None = None
     connection: str | None = None
+    #: The job list's filters ({"health": ["error"]}): which jobs "the logs" of a later turn is about.
+    job_filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def remember(self, request: ResolvedRequest) -> Memory:
         parts = request.operation_name.split(".")
@@ -37,6 +39,8 @@ class Memory:
             table=p.get("table") if isinstance(p.get("table"), str) else (self.table if same_project else None),
             job=p.get("job") or (self.job if same_project else None),
             connection=(p.get("name") if obj == "connection" else None) or (self.connection if same_project else None),
+            job_filters=tuple((k, tuple(p[k])) for k in ("health", "status") if isinstance(p.get(k), list))
+            if (obj, act) == ("job", "list") else (),
         )
 
     def after(self, result: Understanding) -> Memory:

@@ -40,7 +40,8 @@ ENTITY_OBJS = ("project", "table", "job", "connection", "workspace")
 KNOWN_OBJS = frozenset({"project", "table", "job", "connection", "provision", "digest", "audit", "help", "whoami",
                         "targets"})
 GENERIC_ACTS = ("show", "list", "check")
-MAX_CHOICES = 8
+#: Buttons a question carries (Slack shows five in a row); with more candidates it says "…or give its name".
+MAX_CHOICES = 5
 MAX_REQUESTS = 5
 
 #: How each object's operations are asked for: canonical act → the registry's act for that object.
@@ -183,7 +184,9 @@ class Resolver:
             return "whoami"
         if "help" in f.acts and not f.mentions and not f.jobs and len(set(f.acts)) == 1:
             return "help"
-        if f.schedule or "digest" in objs:
+        if self._others(f):
+            return "other"  # a command of its own, named by its word ("misunderstood"), whatever the tense
+        if (f.schedule and not f.has("description")) or "digest" in objs:
             return "digest"
         if "audit" in objs and "job" not in objs[:1] or "happened" in f.flags and not f.jobs:
             return "audit"
@@ -197,8 +200,6 @@ class Resolver:
             return "target" + "s"
         if "provisioning" in objs or "provision" in f.acts or ("whole" in f.flags and "matillion" in f.every_kind):
             return "provision"
-        if self._others(f):
-            return "other"
         return "entity"
 
     def _others(self, f: Frame) -> list[Shape]:
@@ -270,7 +271,8 @@ class Resolver:
             return Outcome(answer=Clarify("Which digest? Its number is in the digest list.",
                                           self.choices([("List the digests", self.grammar.find("digest", "list")[0],
                                                          None, {})])))
-        if acts & {"send", "create", "add"} and "now" not in f.flags:
+        asks_what_exists = f.words[:1] in (["what"], ["which"], ["any"], ["are"], ["is"], ["_count"])
+        if acts & {"send", "create", "add"} and "now" not in f.flags and not asks_what_exists:
             return Outcome(answer=Clarify(
                 "When should it be posted? Say for example \"every weekday at 8:30\" or \"daily at 9\".",
                 []))
@@ -347,9 +349,11 @@ class Resolver:
         return next(s for s in shapes if s.kind == kind)
 
     def ask_or_fail(self, question: str, options: Sequence[Option],
-                    shape: Shape, values: dict[str, Any]) -> Outcome:
+                    shape: Shape, values: dict[str, Any], more: str = "or give its name") -> Outcome:
         choices = self.choices(options)
         if choices:
+            if len({(o[2], str(sorted(o[3].items()))) for o in options}) > len(choices):
+                question = f"{question.rstrip('?')}? The first {len(choices)} are below, {more}."
             return Outcome(answer=Clarify(question, choices))
         built = self.build(options[0][1], options[0][2], values) if options else None
         if isinstance(built, UsageError):
@@ -399,7 +403,11 @@ class Resolver:
         if self._mentions_of(f, "project") or f.values.get("raw_project") or f.kinds or f.targets:
             return "project"
         if "it" in f.flags and self.memory.obj:
-            return self.memory.obj if self.memory.obj in ENTITY_OBJS else "project"
+            m = self.memory
+            thing = {"job": m.job, "table": m.table, "connection": m.connection}.get(m.obj, "")
+            if thing is None and m.project and ("storage" in f.flags or acts <= {"show", "check"}):
+                return "project"  # "how big is it" after the jobs of a project: "it" is the project
+            return m.obj if m.obj in ENTITY_OBJS else "project"
         if acts & (set(ACTS_BY_OBJ["project"]) | self.grammar.acts_of.get("project", set())) - {"check", "test"}:
             return "project"
         return None
@@ -463,6 +471,10 @@ class Resolver:
         return obj, act
 
     def entity(self, f: Frame) -> Outcome:
+        if (f.words[:1] == ["and"] or "whatabout" in f.flags) and self.memory.project and not (
+                f.mentions or f.jobs or f.raw_job_ids or f.kinds or f.targets or f.raw_names
+                or f.values.get("raw_project")):
+            f.flags.add("it")  # "and the tables?": of what the thread is about
         follow = self._follow_up(f)
         if follow is not None:
             reg_obj, reg_act = follow
@@ -579,6 +591,9 @@ class Resolver:
                 base = [g for g in self._project_anchor_groups(f, pool) if g and g[0].project != f.raw_names[-1]]
                 if base:
                     groups = [[Anchor(a.target, a.kind, a.project, f.raw_names[-1]) for a in base[0]]]
+                elif thing_what in ("connection", "table") and not self._mentions_of(f, "project") and \
+                        not ("it" in f.flags and self.memory.project):
+                    return self.unlisted_thing(f, shapes, pool, thing_what, f.raw_names[-1])
             if not groups and "it" in f.flags and self.memory.target in pool:
                 remembered = {"job": self.memory.job, "table": self.memory.table,
                               "connection": self.memory.connection}.get(thing_what)
@@ -733,17 +748,37 @@ class Resolver:
         if mismatch:
             return mismatch
         options: list[Option] = []
+        fits = self._fitting_states(f, shapes[0])
+        left_out = 0
         for t in pool:
             shape = self.shape_for(shapes, self.targets[t])
             for p in self.catalog.projects_of(t):
                 a = Anchor(t, self.targets[t], p)
                 if self._undeletable(shape, a):
                     continue
+                state = (names.state if (names := self.catalog.project(t, p)) else "").casefold()
+                if fits and state and state not in fits:
+                    left_out += 1  # already paused (or stopped…): offering it would only fail
+                    continue
                 options.append((f"{p} ({self.label(self.targets[t], t)})", shape, t, self.fill(f, shape, a)))
         what = shapes[0].op.command
+        if not options and left_out:
+            return Outcome(answer=Clarify(f"None of the projects I see is {' or '.join(sorted(fits))}. Which project "
+                                          f"should `{what}` run on? Give its name."))
         if not options:
             return Outcome(answer=Clarify(f"Which project should `{what}` run on? Give its name."))
         return self.ask_or_fail(f"Which project should `{what}` run on?", options, shapes[0], {})
+
+    @staticmethod
+    def _fitting_states(f: Frame, shape: Shape) -> set[str]:
+        """The project states an operation can start from ("pause": a running one), or the state said."""
+        said = {PROJECT_STATES[w] for w in f.words if w in PROJECT_STATES}
+        if said:
+            return said
+        if shape.obj != "project":
+            return set()
+        return {"pause": {"running"}, "stop": {"running", "paused"},
+                "resume": {"paused", "stopped", "suspended"}}.get(shape.act, set())
 
     def missing_thing(self, f: Frame, shapes: list[Shape], pool: list[str], what: str) -> Outcome:
         projects = self._project_anchor_groups(f, pool)
@@ -751,8 +786,7 @@ class Resolver:
             projects = [[Anchor(self.memory.target, self.memory.kind or "", self.memory.project)]]
         label = {"job": "job", "table": "table", "connection": "connection"}[what]
         if not projects:
-            return self.missing_project(f, shapes, pool) if what != "job" else Outcome(answer=Clarify(
-                f"Which {label}? Give its id (the first 8 characters are enough) and its project."))
+            return self.missing_project(f, shapes, pool) if what != "job" else self.job_from_thread(f, shapes, pool)
         options: list[Option] = []
         for a in projects[0]:
             names = self.catalog.of(a.target)
@@ -765,6 +799,56 @@ class Resolver:
                 options.append((f"{shown} ({a.project})", shape, a.target,
                                 self.fill(f, shape, Anchor(a.target, a.kind, a.project, shown))))
         return self.ask_or_fail(f"Which {label} in `{projects[0][0].project}`?", options, shapes[0], {})
+
+    def job_from_thread(self, f: Frame, shapes: list[Shape], pool: list[str]) -> Outcome:
+        """"show me the logs" after a job list: the jobs that list was about (its project, its health or
+        status filter when the live lists tell them); one is used, several are offered."""
+        m = self.memory
+        ask = "Which job? Give its id (the first 8 characters are enough) and its project."
+        if m.obj != "job":
+            return Outcome(answer=Clarify(ask))
+        filters = dict(m.job_filters)
+        anchors: list[Anchor] = []
+        for t in pool:
+            names = self.catalog.of(t)
+            if names is None or (m.target and t != m.target):
+                continue
+            for p in names.projects:
+                if m.project and p.name != m.project:
+                    continue
+                states = {j: (status, health) for j, status, health in p.job_states}
+                for job in p.jobs:
+                    status, health = states.get(job, ("", ""))
+                    if job in states and (("health" in filters and health not in filters["health"]) or
+                                          ("status" in filters and status not in filters["status"])):
+                        continue
+                    anchors.append(Anchor(t, names.kind, p.name, job[:8]))
+        if len(anchors) == 1 and all(s.op.risk == Risk.READ for s in shapes):
+            a = anchors[0]
+            shape = self.shape_for(shapes, a.kind)
+            return self.finish([(shape, a.target, self.fill(f, shape, a))])
+        if not anchors:
+            return Outcome(answer=Clarify(ask))
+        options: list[Option] = []
+        for a in anchors:
+            shape = self.shape_for(shapes, a.kind)
+            options.append((f"{a.thing} ({a.project})", shape, a.target, self.fill(f, shape, a)))
+        return self.ask_or_fail("Which job?" if len(anchors) > 1 else "Did you mean this one?", options,
+                                shapes[0], {}, more="or give its id")
+
+    def unlisted_thing(self, f: Frame, shapes: list[Shape], pool: list[str], what: str, name: str) -> Outcome:
+        """A connection or table the live lists do not hold (yet): ask its project, likeliest first
+        (the project its name starts with: clickstream-archive → clickstream)."""
+        anchors = [Anchor(t, self.targets[t], p, name) for t in pool for p in self.catalog.projects_of(t)]
+        folded = name.casefold()
+        anchors.sort(key=lambda a: not folded.startswith((a.project or "").casefold()))
+        options: list[Option] = []
+        for a in anchors:
+            shape = self.shape_for(shapes, a.kind)
+            options.append((f"{a.project} ({self.label(a.kind, a.target)})", shape, a.target, self.fill(f, shape, a)))
+        if not options:
+            return Outcome(answer=Clarify(f"Which project is the {what} `{name}` in? Give its name."))
+        return self.ask_or_fail(f"Which project is the {what} `{name}` in?", options, shapes[0], {})
 
     def finish_checked(self, f: Frame, plans: Sequence[Plan]) -> Outcome:
         for shape, _target, values in plans:
@@ -845,6 +929,8 @@ class Resolver:
         if "workspaces" in fields:
             ws = [h.entry.value for m in self._mentions_of(f, "workspace") for h in m.best("workspace")[:1]]
             ws += list(vals.get("raw_workspaces", []))
+            if not ws and shape.act == "move-workspaces":
+                ws = self._unlisted_workspaces(f)
             if ws:
                 v["workspaces"] = list(dict.fromkeys(ws))
         if shape.obj == "job" and shape.act in ("list", "create"):
@@ -859,6 +945,16 @@ class Resolver:
         if "id" in fields and shape.obj == "provision" and vals.get("provision_id"):
             v["id"] = vals["provision_id"]
         return v
+
+    @staticmethod
+    def _unlisted_workspaces(f: Frame) -> list[str]:
+        """"move scratch to sandbox-playground" when the live lists hold no workspaces: the words the
+        lists do not know, between the verb and the "to"/"into" before the project, are the workspaces."""
+        end = next((i for i in range(len(f.words) - 1, -1, -1) if f.words[i] in ("to", "into")), None)
+        if end is None:
+            return []
+        return [f.tokens[i].text for i in range(end)
+                if (f.tokens[i].plain and f.words[i] in f.unknown) or (f.tokens[i].quoted and i not in f.used)]
 
     def _fill_job_filters(self, f: Frame, shape: Shape, v: dict[str, Any], a: Anchor | None) -> None:
         if shape.act == "list":

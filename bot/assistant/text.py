@@ -27,7 +27,7 @@ from bot.assistant.vocabulary import (
 
 _LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>[\s,:]*")
 _SCAN = re.compile(
-    r"(?P<user><@(?P<uid>[UW][A-Z0-9]+)(?:\|[^>]*)?>)"
+    r"(?P<user><@(?P<uid>[UW][A-Z0-9]+)(?:\|[^>]*)?>|(?<![\w<])@(?P<bare>[UW][A-Z0-9]{5,})\b)"
     r"|(?P<channel><#(?P<cid>[CGD][A-Z0-9]+)(?:\|(?P<cname>[^>]*))?>)"
     r"|<(?P<url>[^|>]+)(?:\|(?P<label>[^>]*))?>"
     r"|\"(?P<dq>[^\"]*)\"|`(?P<bq>[^`]*)`|(?<![\w])'(?P<sq>[^']+)'(?![\w])"
@@ -79,7 +79,8 @@ def tokenize(message: str) -> list[Token]:
     tokens: list[Token] = []
     for m in _SCAN.finditer(text):
         if m.group("user"):
-            tokens.append(Token(m.group("uid"), m.group("uid").lower(), special="user"))
+            uid = m.group("uid") or m.group("bare")
+            tokens.append(Token(uid, uid.lower(), special="user"))
         elif m.group("channel"):
             tokens.append(Token(m.group("channel"), (m.group("cname") or m.group("cid")).lower(), special="channel"))
         elif m.group("url") is not None:

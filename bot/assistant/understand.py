@@ -10,6 +10,7 @@ with the real parser. Pure and offline: no I/O, no model; a few milliseconds per
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -26,6 +27,7 @@ from bot.assistant.vocabulary import FILLER
 from bot.errors import UsageError
 from bot.operations.parser import parse_command
 from bot.operations.registry import Registry
+from bot.risk import Risk
 
 
 @lru_cache(maxsize=8)
@@ -52,8 +54,44 @@ def _has_content(tokens: list[Token]) -> bool:
                for t in tokens)
 
 
+#: "set the description of rag-eval to nightly eval runs": everything after "to"/"as" is the value, as typed.
+_FREE_DESCRIPTION = re.compile(r"^(?P<head>.*?\bdescription\b.*?)\s+(?:to|as)\s*:?\s+(?P<value>\S.*?)\s*$",
+                               re.IGNORECASE | re.DOTALL)
+_QUOTED = re.compile(r"^([\"'`\u201c\u2018]).*[\"'`\u201d\u2019]$", re.DOTALL)
+_SLACK_MARKUP = re.compile(r"<(?P<body>[^<>|]+)(?:\|(?P<label>[^<>]*))?>")
+
+
+def _unmarked(value: str) -> str:
+    """Slack's markup in free text, as people see it: `<!channel>` → @channel, `<#C1|ops>` → #ops, links bare."""
+    def plain(m: re.Match[str]) -> str:
+        body, label = m.group("body"), m.group("label")
+        if body.startswith("!"):
+            return "@" + (label or body[1:].split("^")[0]).lstrip("@")
+        if body.startswith("#"):
+            return "#" + label if label else body
+        if body.startswith("@"):
+            return m.group(0)  # a person: their id is the only stable name
+        return body
+    return _SLACK_MARKUP.sub(plain, value).strip()
+
+
+def free_text_value(text: str) -> tuple[str, str] | None:
+    """A description given as free text after "description … to": (the words before it, the value).
+
+    The value is taken whole and never read for meaning (its time words pick no schedule, its
+    words no operation). A quoted value is left to the usual reading."""
+    m = _FREE_DESCRIPTION.match(text.strip())
+    if not m or _QUOTED.match(m.group("value")) or '"' in m.group("head"):
+        return None
+    value = _unmarked(m.group("value")).rstrip()
+    return (m.group("head"), value) if value else None
+
+
 def prepare(text: str, grammar: Grammar, targets: Mapping[str, str], catalog: Catalog) -> list[list[Token]]:
     """The message's asks, each as canonical tokens."""
+    free = free_text_value(text)
+    if free is not None:
+        text = free[0]
     tokens = rewrite_phrases(tokenize(text))
 
     def known(word: str) -> bool:
@@ -62,6 +100,8 @@ def prepare(text: str, grammar: Grammar, targets: Mapping[str, str], catalog: Ca
     tokens = fix_typos(tokens, _vocabulary(grammar.command_words | grammar.act_words), known,
                        lambda w: name_score(catalog, w))
     tokens = rewrite_phrases(tokens)
+    if free is not None:
+        tokens.append(Token(free[1], free[1].lower(), quoted=True))
     return [clause for clause in split_asks(tokens) if _has_content(clause)]
 
 
@@ -99,9 +139,22 @@ def understand(text: str, registry: Registry, targets: Mapping[str, str], catalo
             if all(r.command_text != request.command_text for r in requests):
                 requests.append(request)
         memory = memory.after(Understood(outcome.requests))
+    destructive = [r for r in requests if r.risk == Risk.DESTRUCTIVE]
+    if len(destructive) > 1:
+        return _one_at_a_time(destructive)
     if answer is not None:
         return _with_context(answer, requests)
     return Understood(requests[:MAX_REQUESTS], notes=notes)
+
+
+def _one_at_a_time(destructive: list[ResolvedRequest]) -> CannotHelp:
+    """Several deletions in one message: the same no as "delete everything", whatever else was asked."""
+    verbs = " and ".join(dict.fromkeys(f"`{r.operation_name.removeprefix('project.').replace('.', ' ')}`"
+                                         for r in destructive))
+    listers = list(dict.fromkeys(f"/projects list {r.target}" for r in destructive if r.target))
+    return CannotHelp(
+        f"I don't run {verbs} on several things at once: changes go one at a time, each with its own preview, "
+        "confirmation and approval. Ask for one, then the next.", listers or ["/projects list"])
 
 
 def _with_context(answer: Clarify | CannotHelp, done: list[ResolvedRequest]) -> Clarify | CannotHelp:

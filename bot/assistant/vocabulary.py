@@ -217,10 +217,13 @@ HEALTH_WORDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "done": ("status", ("completed",)), "pending": ("status", ("pending",)), "queued": ("status", ("pending",)),
     "canceled": ("status", ("canceled",)), "cancelled": ("status", ("canceled",)), "idle": ("status", ("idle",)),
     "suspended": ("status", ("suspended",)),
+    # a stuck job still runs but makes no progress: Polaris marks it with a warning
+    "stuck": ("health", ("warn",)), "stalled": ("health", ("warn",)), "lagging": ("health", ("warn",)),
 }
 
 #: Words that say jobs are in trouble: a question about a project with one of them is about its jobs.
-JOB_TROUBLE = frozenset({"failing", "broken", "erroring", "unhealthy", "errors", "warnings", "sick", "stuck"})
+JOB_TROUBLE = frozenset({"failing", "broken", "erroring", "unhealthy", "errors", "warnings", "sick", "stuck",
+                         "stalled", "lagging"})
 
 #: Polaris project states a listing can filter by.
 PROJECT_STATES: dict[str, str] = {"running": "running", "paused": "paused", "stopped": "stopped",

@@ -90,24 +90,44 @@ class Assistant:
         if listing is None:
             raise LookupError(f"the projects of {target} could not be read")
         projects = [p for p in getattr(listing, "projects", None) or [] if getattr(p, "name", None)]
+        if kind == "terraform":
+            return await self._load_terraform(target, kind, projects)
         if kind != "polaris":
             return TargetNames(target, kind, tuple(
                 ProjectNames(p.name, str(getattr(p, "id", "") or "")) for p in projects))
         chosen = projects[:CATALOG_PROJECTS]
-        tables, jobs = await asyncio.gather(
+        tables, jobs, connections = await asyncio.gather(
             asyncio.gather(*(self._read("table.list", kind, target, {"project": p.name}) for p in chosen)),
             asyncio.gather(*(self._read("job.list", kind, target, {"project": p.name}) for p in chosen)),
+            asyncio.gather(*(self._read("connection.list", kind, target, {"project": p.name}) for p in chosen)),
         )
         names = []
         for i, p in enumerate(projects):
             listed_tables = getattr(tables[i], "tables", None) or [] if i < len(chosen) else []
-            listed_jobs = getattr(jobs[i], "jobs", None) or [] if i < len(chosen) else []
+            listed_jobs = [j for j in (getattr(jobs[i], "jobs", None) or [] if i < len(chosen) else [])
+                           if getattr(j, "id", None)]
+            listed_connections = getattr(connections[i], "connections", None) or [] if i < len(chosen) else []
             names.append(ProjectNames(
                 p.name, str(getattr(p, "uid", "") or ""),
                 tables=tuple(t.name for t in listed_tables if getattr(t, "name", None)),
-                jobs=tuple(j.id for j in listed_jobs if getattr(j, "id", None)),
+                jobs=tuple(j.id for j in listed_jobs),
+                connections=tuple(c.name for c in listed_connections if getattr(c, "name", None)),
+                state=str(getattr(p, "state", "") or ""),
+                job_states=tuple((j.id, str(j.execution_status or ""), str(getattr(j.health, "status", "") or ""))
+                                 for j in listed_jobs),
             ))
         return TargetNames(target, kind, tuple(names))
+
+    async def _load_terraform(self, target: str, kind: str, projects: list[Any]) -> TargetNames:
+        """Terraform projects with their workspaces' names (one listing of the organization's workspaces)."""
+        listing = await self._read("project.workspaces", kind, target)
+        held: dict[str, list[str]] = {}
+        for w in getattr(listing, "workspaces", None) or []:
+            if getattr(w, "name", None) and getattr(w, "project_id", None):
+                held.setdefault(w.project_id, []).append(w.name)
+        return TargetNames(target, kind, tuple(
+            ProjectNames(p.name, str(getattr(p, "id", "") or ""), workspaces=tuple(held.get(getattr(p, "id", ""), ())))
+            for p in projects))
 
     # ------------------------------------------------------------------ understanding
     async def history(self, actor: Actor, key: str) -> list[Understanding]:

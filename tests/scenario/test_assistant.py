@@ -81,10 +81,17 @@ def test_slang_for_delete_is_a_typed_name_confirmation(bot: Bot) -> None:
 
 
 def test_bulk_and_impossible_asks_get_no_button(bot: Bot) -> None:
-    for words in ("delete everything", "delete the default phoenix project"):
+    for words in ("delete everything", "delete the default phoenix project", "delete clickstream and analytics-prod"):
         reply, _ = ask(bot, words, user="U0ADMIN")
         assert elements(reply) == [] and message_text(reply)
     assert not [r for r in bot.audit.query(AuditQuery(limit=100)) if r["operation"].endswith(".delete")]
+
+
+def test_free_text_after_description_is_the_value_not_a_digest(bot: Bot) -> None:
+    reply, _ = ask(bot, "set the description of rag-eval to nightly eval runs")
+    text = message_text(reply)
+    assert '/projects update phoenix rag-eval --description "nightly eval runs"' in text and "digest" not in text, text
+    assert elements(reply)[0]["action_id"] == "projectops_confirm" and not rows(bot, "phoenix.project.update")
 
 
 def test_failing_jobs_are_found_across_every_project(bot: Bot) -> None:
@@ -140,3 +147,20 @@ def test_assistant_requests_are_counted_by_how_they_were_resolved(bot: Bot) -> N
     registry = bot.project.services.metrics.registry
     assert registry.get_sample_value("projectops_assistant_requests_total",
                                      {"resolver": "offline", "answer": "understood"}) == 1
+
+
+def test_live_names_let_connections_workspaces_states_and_jobs_be_found(bot: Bot) -> None:
+    """The catalog read through the choke point carries connections, workspaces, project states and job health."""
+    reply, _ = ask(bot, "test the clickstream-archive connection", user="U0ADMIN")
+    assert "Connection *clickstream-archive* in clickstream" in message_text(reply)
+    reply, _ = ask(bot, "move scratch to sandbox-playground", user="U0ADMIN")
+    assert "`/projects move-workspaces terraform sandbox-playground scratch`" in message_text(reply)
+    reply, _ = ask(bot, "pause", user="U0ADMIN")
+    offered = [b["text"]["text"] for b in elements(reply) if b["action_id"].startswith("projectops_assist_choice")]
+    assert offered and all("marketing-sandbox" not in o for o in offered), offered  # it is paused already
+    reply, _ = ask(bot, "resume the paused one", user="U0ADMIN")
+    offered = [b["text"]["text"] for b in elements(reply) if b["action_id"].startswith("projectops_assist_choice")]
+    assert [o.split(" ")[0] for o in offered] == ["marketing-sandbox"], offered
+    _, thread = ask(bot, "which jobs are failing?", user="U0ADMIN")
+    reply, _ = ask(bot, "show me the logs", user="U0ADMIN", thread_ts=thread)
+    assert "Logs of batch job 0b376ddb" in message_text(reply)
