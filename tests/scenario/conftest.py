@@ -8,10 +8,25 @@ written for the HTTP rig runs unchanged; the Slack and back-end emulators are th
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import httpx
+import loopback
+import pytest
 from rig import bot_fixtures, running_bot, running_inproc_bot
 
 RIG = running_bot if os.environ.get("PROJECTOPS_SCENARIO_RIG") == "http" else running_inproc_bot
 
 
 bot, make_bot = bot_fixtures(RIG)
+
+
+@pytest.fixture
+def polaris(backends: str) -> Iterator[httpx.Client]:
+    """The Polaris emulator's control endpoints, with quick state transitions (and no faults left) after the test."""
+    with loopback.Client(base_url=f"{backends}/polaris", timeout=10) as http:
+        before = http.get("/_admin/config").json()["transition_seconds"]
+        http.post("/_admin/config", json={"transition_seconds": 0.3})
+        yield http
+        http.post("/_admin/config", json={"transition_seconds": before})
+        http.delete("/_faults")

@@ -2,22 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import loopback
-import pytest
 from rig import Bot, message_text
-
-
-@pytest.fixture
-def polaris(backends: str) -> Iterator[httpx.Client]:
-    """The Polaris emulator's control endpoints, with quick state transitions for this test only."""
-    with loopback.Client(base_url=f"{backends}/polaris", timeout=10) as http:
-        before = http.get("/_admin/config").json()["transition_seconds"]
-        http.post("/_admin/config", json={"transition_seconds": 0.3})
-        yield http
-        http.post("/_admin/config", json={"transition_seconds": before})
 
 
 def announcements(bot: Bot) -> list[str]:

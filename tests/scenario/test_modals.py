@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,15 +13,6 @@ from rig import Bot, message_text
 
 from bot import modals
 from bot.store import AuditQuery
-
-
-@pytest.fixture
-def polaris(backends: str) -> Iterator[httpx.Client]:
-    with loopback.Client(base_url=f"{backends}/polaris", timeout=10) as http:
-        before = http.get("/_admin/config").json()["transition_seconds"]
-        http.post("/_admin/config", json={"transition_seconds": 0.3})
-        yield http
-        http.post("/_admin/config", json={"transition_seconds": before})
 
 
 def wait_until(check, timeout: float = 5.0) -> Any:

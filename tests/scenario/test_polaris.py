@@ -4,25 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import httpx
-import loopback
-import pytest
 from rig import Bot, message_text
 
 from bot.store import AuditQuery
-
-
-@pytest.fixture
-def polaris(backends: str) -> Iterator[httpx.Client]:
-    """The Polaris emulator's control endpoints, with quick state transitions for this test only."""
-    with loopback.Client(base_url=f"{backends}/polaris", timeout=10) as http:
-        before = http.get("/_admin/config").json()["transition_seconds"]
-        http.post("/_admin/config", json={"transition_seconds": 0.3})
-        yield http
-        http.post("/_admin/config", json={"transition_seconds": before})
-        http.delete("/_faults")
 
 
 def rows_for(bot: Bot, operation: str) -> list[dict]:

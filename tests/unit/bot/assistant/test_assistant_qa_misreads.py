@@ -6,30 +6,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from understanding_checks import assert_parses, only, texts
 
-from bot.assistant import CannotHelp, Catalog, Clarify, ProjectNames, ResolvedRequest, Understanding, Understood
-from bot.assistant.commands import config_for
-from bot.operations.parser import parse_command
+from bot.assistant import CannotHelp, Catalog, Clarify, ProjectNames, Understanding, Understood
 from bot.operations.registry import Registry
-
-TARGETS = {"polaris": "polaris", "phoenix": "phoenix", "terraform": "terraform", "matillion": "matillion"}
-
-
-def only(result: Understanding) -> ResolvedRequest:
-    assert isinstance(result, Understood), result
-    assert len(result.requests) == 1, result.requests
-    return result.requests[0]
-
-
-def texts(result: Understanding) -> list[str]:
-    assert isinstance(result, Understood), result
-    return [r.command_text for r in result.requests]
-
-
-def assert_parses(request: ResolvedRequest, registry: Registry) -> None:
-    parsed = parse_command(request.command_args, registry, config_for(TARGETS))
-    assert (parsed.operation.name, parsed.operation.kind) == (request.operation_name, request.kind)
-    assert parsed.operation.params.model_validate(request.params) is not None
 
 
 def commands(result: Understanding) -> list[str]:
