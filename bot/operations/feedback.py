@@ -117,9 +117,13 @@ def parse_args(args: list[str]) -> dict[str, Any]:
         word = words.pop(0).lower()
         if word in ("export", "--export"):
             values["export"] = True
-        elif word == "since" and words and words[0][:-1].isdigit() and words[0].endswith("d"):
+        elif word == "since":
+            if not (words and words[0][:-1].isdigit() and words[0].lower().endswith("d")):
+                raise UsageError("`since` takes a number of days, like `since 30d`.", usage=USAGE)
             values["since_days"] = int(words.pop(0)[:-1])
-        elif word in ("last", "--limit") and words and words[0].isdigit():
+        elif word in ("last", "--limit"):
+            if not (words and words[0].isdigit()):
+                raise UsageError(f"`{word}` takes a number of messages, like `last 20`.", usage=USAGE)
             values["limit"] = int(words.pop(0))
         else:
             raise UsageError(f"I did not expect `{word}` here.", usage=USAGE)
