@@ -37,6 +37,16 @@ REQUIRED_ROLE: dict[Risk, str] = {
     Risk.WRITE: "operator",
     Risk.DESTRUCTIVE: "operator",
 }
+
+
+def required_role(operation: Operation) -> str:
+    """The least role that may run `operation`: its risk's, or its own `min_role` when that is higher."""
+    needed = REQUIRED_ROLE[operation.risk]
+    if operation.min_role and ROLE_ORDER[operation.min_role] > ROLE_ORDER[needed]:
+        return operation.min_role
+    return needed
+
+
 APPROVER_ROLE = "admin"
 
 GroupResolver = Callable[[str], Awaitable[list[str]]]
@@ -120,9 +130,7 @@ class Policy:
 
     async def check(self, user_id: str, operation: Operation, target: Target | None) -> Decision:
         role = await self.role_of(user_id, target)
-        needed = REQUIRED_ROLE[operation.risk]
-        if operation.min_role and ROLE_ORDER[operation.min_role] > ROLE_ORDER[needed]:
-            needed = operation.min_role
+        needed = required_role(operation)
         allowed = ROLE_ORDER[role] >= ROLE_ORDER[needed]
         holders: list[str] = []
         if not allowed:

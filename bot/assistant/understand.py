@@ -58,11 +58,14 @@ def _has_content(tokens: list[Token]) -> bool:
 _FREE_DESCRIPTION = re.compile(r"^(?P<head>.*?\bdescription\b.*?)\s+(?:to|as)\s*:?\s+(?P<value>\S.*?)\s*$",
                                re.IGNORECASE | re.DOTALL)
 _QUOTED = re.compile(r"^([\"'`\u201c\u2018]).*[\"'`\u201d\u2019]$", re.DOTALL)
-_SLACK_MARKUP = re.compile(r"<(?P<body>[^<>|]+)(?:\|(?P<label>[^<>]*))?>")
+#: Slack's own references only (a typed `<` or `>` arrives decoded and stays as typed): `<@U1>`, `<#C1|ops>`,
+#: `<!here>`, `<https://x|label>`, `<mailto:a@b>`.
+_SLACK_MARKUP = re.compile(r"<(?P<body>(?:[@#!]|https?://|mailto:)[^<>|]*)(?:\|(?P<label>[^<>]*))?>")
 
 
 def _unmarked(value: str) -> str:
-    """Slack's markup in free text, as people see it: `<!channel>` → @channel, `<#C1|ops>` → #ops, links bare."""
+    """Slack's markup in free text, as people see it: `<!channel>` → @channel, `<#C1|ops>` → #ops, a link as its
+    label and address."""
     def plain(m: re.Match[str]) -> str:
         body, label = m.group("body"), m.group("label")
         if body.startswith("!"):
@@ -71,7 +74,7 @@ def _unmarked(value: str) -> str:
             return "#" + label if label else body
         if body.startswith("@"):
             return m.group(0)  # a person: their id is the only stable name
-        return body
+        return f"{label} ({body})" if label else body
     return _SLACK_MARKUP.sub(plain, value).strip()
 
 

@@ -132,7 +132,7 @@ async def run_audit(ctx: OpContext, params: AuditParams) -> AuditPage:
     offset = (params.page - 1) * params.last
     query = to_query(ctx, params, params.last + 1, offset)
     skipped: set[int] = set()
-    if params.outcome in (None, "started"):
+    if params.outcome is None:  # asked for `started` rows: show them all
         started = replace(query, outcome="started", limit=MAX_HIDDEN, offset=0)
         skipped = {r["id"] for r in await asyncio.to_thread(ctx.services.audit.query, started) if hidden(r)}
     rows: list[dict[str, Any]] = []
@@ -144,7 +144,7 @@ async def run_audit(ctx: OpContext, params: AuditParams) -> AuditPage:
         if newer == before or not rows:
             break
         before = newer
-    shown = [r for r in rows if r["id"] not in skipped]
+    shown = [r for r in rows if not (r["id"] in skipped and hidden(r))]  # a read that finished meanwhile is shown
     return AuditPage(rows=shown[: params.last], params=params, has_more=len(shown) > params.last)
 
 

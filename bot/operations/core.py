@@ -18,7 +18,7 @@ from bot.operations.context import OpContext
 from bot.operations.outcome import BACKEND_NAMES
 from bot.operations.parser import closest_command, target_named, usage
 from bot.operations.registry import register
-from bot.policy import REQUIRED_ROLE
+from bot.policy import required_role
 from bot.settings import ROLE_ORDER
 from bot.ui import blocks as bk
 from bot.ui.mrkdwn import channel, md, user
@@ -65,8 +65,7 @@ class HelpResult:
 
 
 def _may_run(role: str, op: Operation) -> bool:
-    needed = max(ROLE_ORDER[REQUIRED_ROLE[op.risk]], ROLE_ORDER.get(op.min_role, 0) if op.min_role else 0)
-    return ROLE_ORDER[role] >= needed
+    return ROLE_ORDER[role] >= ROLE_ORDER[required_role(op)]
 
 
 def _kind_label(kind: str | None) -> str:

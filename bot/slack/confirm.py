@@ -69,7 +69,7 @@ def reply_url(services: Services, url: Any) -> str:
 CERTAIN_ERRORS = (NotFoundError, UsageError)
 
 
-async def impact_of(services: Services, parsed: ParsedCommand, actor: Actor) -> Preview | OpError:
+async def preview_verdict(services: Services, parsed: ParsedCommand, actor: Actor) -> Preview | OpError:
     """What the operation would destroy, read live from the back end (when the operation can tell), and its verdict:
     a `Preview` (which may say the change cannot happen or would change nothing), or the error the run would meet
     (`CERTAIN_ERRORS`, hinted as a typed command's are). When the back end could not be read the preview says so and
@@ -136,7 +136,7 @@ def dialog_text(parsed: ParsedCommand, text: str) -> Mrkdwn:
     """What the confirm dialog says: what runs, and for destructive work whether it can be undone (the registry
     knows: `Operation.reversible_by`)."""
     op = parsed.operation
-    runs = code(f"/projects {text.strip()}")
+    runs = code(bk.clip(f"/projects {text.strip()}", 150))  # the dialog holds 300 characters: keep the warning
     if op.risk is not Risk.DESTRUCTIVE:
         return md("This runs {}.", runs)
     if op.reversible_by:
@@ -147,7 +147,7 @@ def dialog_text(parsed: ParsedCommand, text: str) -> Mrkdwn:
 async def confirmation_prompt(services: Services, parsed: ParsedCommand, text: str, actor: Actor) -> Rendered:
     """The impact and Confirm / Cancel buttons (and whether an admin's approval follows)."""
     op = parsed.operation
-    verdict = await impact_of(services, parsed, actor)
+    verdict = await preview_verdict(services, parsed, actor)
     if stops(verdict):
         return await refusal(services, parsed, text, actor, verdict)
     impact = verdict.text if isinstance(verdict, Preview) else ""
@@ -209,7 +209,7 @@ def typed_confirmation_view(text: str, expected: str, confirmation_id: str) -> d
 async def proceed(services: Services, parsed: ParsedCommand, text: str, actor: Actor, send: Responder) -> None:
     """After confirmation: send for approval where policy says so, else run it now, progress shown in place."""
     if await services.policy.needs_approval(actor.user_id, parsed.operation, parsed.target):
-        verdict = await impact_of(services, parsed, actor)  # read again: it may have changed since the prompt
+        verdict = await preview_verdict(services, parsed, actor)  # read again: it may have changed since the prompt
         if stops(verdict):
             await send(await refusal(services, parsed, text, actor, verdict))
             return

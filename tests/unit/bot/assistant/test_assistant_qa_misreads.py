@@ -30,6 +30,9 @@ def without_connections_and_workspaces(catalog: Catalog) -> Catalog:
     ("change rag-eval's description to runs every morning at 9, then deletes old traces",
      "runs every morning at 9, then deletes old traces"),
     ("set description for rag-eval to: nightly", "nightly"),
+    ("set the description of rag-eval to latency < 200ms and errors > 0", "latency < 200ms and errors > 0"),
+    ("set the description of rag-eval to see <https://wiki.example/rag|the wiki>",
+     "see the wiki (https://wiki.example/rag)"),
     ('set the description of rag-eval to "Nightly RAG evaluations"', "Nightly RAG evaluations"),
 ])
 def test_free_text_after_description_is_the_value_and_picks_no_operation(ask, registry: Registry, text: str,

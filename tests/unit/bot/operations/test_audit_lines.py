@@ -83,3 +83,11 @@ async def test_pages_leave_out_reads_in_progress_and_never_repeat_a_row(make_ser
     assert first.text == "Audit entries 1–3 (more on the next page)"
     last = render_audit(await run_audit(ctx, AuditParams(last=3, page=3)), ctx)
     assert last.text == "Audit entries 7–8"
+
+
+async def test_asking_for_started_rows_shows_the_reads_in_progress(make_services) -> None:
+    services = make_services({"targets": {}})
+    slow = start(services, "slow.read")
+    ctx = OpContext(services=services, actor=Actor(user_id="U0ADMIN"))
+    shown = await run_audit(ctx, AuditParams(outcome="started"))
+    assert slow in [r["id"] for r in shown.rows]

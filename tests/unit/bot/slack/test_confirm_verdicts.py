@@ -117,5 +117,7 @@ async def test_the_dialog_says_cannot_be_undone_only_when_the_registry_says_so(s
     assert "cannot be undone" not in dialog(pause) and "can be undone with `/projects resume`" in dialog(pause)
     drop, _ = await prompt(services, "thing drop pol x")
     assert dialog(drop).endswith("and cannot be undone.")
+    long, _ = await prompt(services, "thing drop pol " + "x" * 400)  # the dialog's 300 characters keep the warning
+    assert dialog(long).endswith("and cannot be undone.") and len(dialog(long)) <= 300
     look = services.registry.get("thing.look", "polaris")
     assert look is not None and look.reversible_by is None  # not destructive: the dialog says neither
