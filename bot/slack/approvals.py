@@ -124,6 +124,7 @@ async def expire_due(services: Services) -> int:
                                                          when(approval.expires_at)))
         except Exception:
             log.warning("could not mark approval %s expired in Slack", approval.id)
+        await tell_expired(services, approval)
     return len(expired)
 
 
@@ -252,14 +253,26 @@ async def reject(services: Services, actor: Actor, approval_id: Any, respond: An
 
 
 async def tell_rejected(services: Services, approval: Approval, rejecter: str) -> None:
-    """The requester hears of a rejection where an approved request posts its result: in the request's thread,
-    mentioning them; when they asked from another channel, also privately there (or by DM)."""
+    """The requester hears of a rejection (or their own withdrawal, said in the thread only)."""
     command = code(f"/projects {bk.clip(approval.command, 200)}")
     if rejecter == approval.requester:
         text = md(":no_entry: {} withdrew {}; nothing was run.", mention(rejecter), command)
     else:
         text = md(":no_entry: {}, {} rejected {}; nothing was run.", mention(approval.requester), mention(rejecter),
                   command)
+    await tell_requester(services, approval, text, privately=rejecter != approval.requester)
+
+
+async def tell_expired(services: Services, approval: Approval) -> None:
+    command = code(f"/projects {bk.clip(approval.command, 200)}")
+    await tell_requester(services, approval, md(
+        ":alarm_clock: {}, no admin decided on {} in time; it expired and nothing was run. Ask again if it is still "
+        "needed.", mention(approval.requester), command))
+
+
+async def tell_requester(services: Services, approval: Approval, text: Mrkdwn, privately: bool = True) -> None:
+    """Where an approved request posts its result: in the request's thread, mentioning the requester; when they
+    asked from another channel, also privately there (or by DM). Slack errors are logged, never raised."""
     rendered = Rendered(text=text, blocks=[bk.section(text)])
     try:
         await services.pacer.turn(approval.channel)
@@ -267,10 +280,10 @@ async def tell_rejected(services: Services, approval: Approval, rejecter: str) -
                                               blocks=rendered.blocks,
                                               **({"thread_ts": approval.message_ts} if approval.message_ts else {}))
     except Exception:
-        log.warning("could not post the rejection of approval %s in its thread", approval.id)
-    if rejecter == approval.requester or approval.request_channel == approval.channel:
+        log.warning("could not post on approval %s in its thread", approval.id)
+    if not privately or approval.request_channel == approval.channel:
         return
     try:
         await deliver(services, services.slack, approval.requester, approval.request_channel, rendered)
     except Exception:
-        log.warning("could not tell %s that approval %s was rejected", approval.requester, approval.id)
+        log.warning("could not tell %s about approval %s", approval.requester, approval.id)

@@ -132,6 +132,11 @@ def test_expired_request_cannot_run(make_bot, config, obliterate) -> None:
         _, rid = bot.click(message, "projectops_approve", user="U0ADMIN", channel="C0APPROVALS")
         assert "expired" in message_text(bot.answer(rid))
         assert "Expired" in message_text(approval_message(bot))
+        told = bot.slack.wait_for_sync("chat.postMessage", lambda c: c.params.get("thread_ts") == message["ts"])
+        assert ("<@U0OPERATOR>, no admin decided on `/projects thing obliterate epsilon` in time; it expired"
+                in message_text(told.params))
+        assert wait_until(lambda: [e for e in bot.slack.ephemerals if e["user"] == "U0OPERATOR"
+                                   and "it expired" in message_text(e["message"])])  # and privately where asked
         assert RUNS == []
 
 
