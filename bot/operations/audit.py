@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,7 @@ from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.parser import closest
 from bot.operations.registry import register
-from bot.store.audit import OUTCOMES, AuditQuery
+from bot.store.audit import OUTCOMES, AuditQuery, params_of
 from bot.ui import blocks as bk
 from bot.ui.csvfile import csv_text
 from bot.ui.ids import PAGE_ACTION
@@ -117,35 +116,13 @@ class AuditPage:
     has_more: bool
 
 
-#: At most this many in-progress reads are looked up to hide them (there are only ever a few in flight).
-MAX_HIDDEN = 500
-
-
-def hidden(row: dict[str, Any]) -> bool:
-    """A read still in progress (`started`), such as the running `audit` itself: not worth listing."""
-    return row.get("outcome") == "started" and row.get("risk") == Risk.READ
-
-
 async def run_audit(ctx: OpContext, params: AuditParams) -> AuditPage:
-    """One page of the matching rows, newest first, without reads still in progress (paging counts only the rows
-    shown, so no row is skipped or shown twice between pages)."""
-    offset = (params.page - 1) * params.last
-    query = to_query(ctx, params, params.last + 1, offset)
-    skipped: set[int] = set()
-    if params.outcome is None:  # asked for `started` rows: show them all
-        started = replace(query, outcome="started", limit=MAX_HIDDEN, offset=0)
-        skipped = {r["id"] for r in await asyncio.to_thread(ctx.services.audit.query, started) if hidden(r)}
-    rows: list[dict[str, Any]] = []
-    before = 0  # hidden rows newer than the window: the window starts that many rows further down
-    for _ in range(len(skipped) + 2):
-        window = replace(query, offset=offset + before, limit=params.last + 1 + len(skipped))
-        rows = await asyncio.to_thread(ctx.services.audit.query, window)
-        newer = sum(1 for row_id in skipped if rows and row_id > rows[0]["id"])
-        if newer == before or not rows:
-            break
-        before = newer
-    shown = [r for r in rows if not (r["id"] in skipped and hidden(r))]  # a read that finished meanwhile is shown
-    return AuditPage(rows=shown[: params.last], params=params, has_more=len(shown) > params.last)
+    """One page of the matching rows, newest first, without reads still in progress (the running `audit` itself)
+    unless `started` rows are asked for."""
+    query = replace(to_query(ctx, params, params.last + 1, (params.page - 1) * params.last),
+                    without_running_reads=params.outcome is None)
+    rows = await asyncio.to_thread(ctx.services.audit.query, query)
+    return AuditPage(rows=rows[: params.last], params=params, has_more=len(rows) > params.last)
 
 
 def command_text(params: AuditParams, page: int) -> str:
@@ -169,17 +146,6 @@ def command_text(params: AuditParams, page: int) -> str:
 
 OUTCOME_MARK = {"succeeded": ":white_check_mark:", "failed": ":x:", "refused": ":no_entry:",
                 "started": ":hourglass_flowing_sand:"}
-
-
-def params_of(row_params: Any) -> dict[str, Any]:
-    """An audit row's params as a dict (the store keeps them as JSON text; they were redacted before storing)."""
-    if isinstance(row_params, dict):
-        return row_params
-    try:
-        value = json.loads(row_params) if isinstance(row_params, str | bytes) and row_params else {}
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _name(params: dict[str, Any], key: str) -> str:

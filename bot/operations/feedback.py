@@ -8,7 +8,6 @@ Admins only: it shows other people's words.
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +18,7 @@ from bot.errors import UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.registry import register
-from bot.store.audit import AuditQuery
+from bot.store.audit import AuditQuery, params_of
 from bot.ui import blocks as bk
 from bot.ui.csvfile import csv_text
 from bot.ui.mrkdwn import md, user
@@ -45,14 +44,6 @@ class Misunderstood:
     exported: str = ""
 
 
-def _params(row: dict[str, Any]) -> dict[str, Any]:
-    try:
-        value = json.loads(row.get("params") or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def misunderstood_rows(ctx: OpContext, since: datetime) -> list[dict[str, Any]]:
     """Each message marked misunderstood (once, newest first), with what it had resolved to."""
     audit = ctx.services.audit
@@ -60,7 +51,7 @@ def misunderstood_rows(ctx: OpContext, since: datetime) -> list[dict[str, Any]]:
     seen: set[int] = set()
     out = []
     for mark in marks:
-        params = _params(mark)
+        params = params_of(mark.get("params"))
         message_id = params.get("message")
         if params.get("verdict") != MISUNDERSTOOD or not isinstance(message_id, int) or message_id in seen:
             continue
@@ -68,7 +59,7 @@ def misunderstood_rows(ctx: OpContext, since: datetime) -> list[dict[str, Any]]:
         message = audit.get(message_id)
         if message is None or message.get("operation") != MESSAGE_EVENT:
             continue
-        said = _params(message)
+        said = params_of(message.get("params"))
         out.append({
             "feedback_at": mark["at"], "marked_by": mark["user"], "asked_by": message["user"],
             "words": str(said.get("words", "")), "resolved": " ; ".join(said.get("resolved") or []),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -44,7 +43,7 @@ from bot.redact import scrub
 from bot.slack import dispatch
 from bot.slack.broken import broken_button
 from bot.slack.runner import parse_or_usage, read_value
-from bot.store.audit import AuditQuery
+from bot.store.audit import AuditQuery, params_of
 from bot.ui import blocks as bk
 from bot.ui.blocks import Rendered
 from bot.ui.ids import ASSIST_CHOICE_ACTION, ASSIST_CHOICE_BLOCK, ASSIST_FEEDBACK_ACTION, ASSIST_FEEDBACK_BLOCK
@@ -136,7 +135,7 @@ class Assistant:
                                        AuditQuery(user=actor.user_id, operation=MESSAGE_EVENT, limit=200))
         turns: list[Understanding] = []
         for row in rows:
-            params = _json(row.get("params"))
+            params = params_of(row.get("params"))
             if params.get("thread") != key:
                 continue
             requests = [ResolvedRequest(**r) for r in params.get("requests") or [] if isinstance(r, dict)]
@@ -336,14 +335,6 @@ def _with_notice(understanding: Understanding, notice: str) -> Understanding:
     if isinstance(understanding, Clarify):
         return replace(understanding, question=f"{notice} {understanding.question}")
     return replace(understanding, reason=f"{notice} {understanding.reason}")
-
-
-def _json(raw: Any) -> dict[str, Any]:
-    try:
-        value = json.loads(raw or "{}")
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _payload(rendered: Rendered) -> dict[str, Any]:

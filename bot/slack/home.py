@@ -4,14 +4,12 @@ limit, unhealthy Polaris jobs, the user's recent actions and the approvals waiti
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 from bot.operations.audit import subject
 from bot.operations.base import Actor
 from bot.operations.context import Services
 from bot.operations.core import TargetStatus
-from bot.operations.multi import TargetProjects
 from bot.slack.runner import read_value
 from bot.store.audit import AuditQuery
 from bot.ui import blocks as bk
@@ -61,20 +59,12 @@ async def _approvals(services: Services, user_id: str) -> list[str]:
     return lines
 
 
-#: A target's answer that already counts its projects ("2 projects", "100+ projects in acme").
-_COUNTED = re.compile(r"\d\+? projects?\b")
-
-
-def target_line(status: TargetStatus, listed: TargetProjects | None) -> Mrkdwn:
-    """One target: whether it answers, its kind, and how many projects it has — said once: the answer to the
-    ping usually counts them already; the listing's count is added only when it does not."""
+def target_line(status: TargetStatus) -> Mrkdwn:
+    """One target: whether it answers, its kind, and its answer (every back end's ping counts its projects:
+    "6 projects in acme"), or why it did not answer."""
     mark = ":large_green_circle:" if status.ok else ":red_circle:"
     detail = bk.clip(" ".join(str(status.detail or "").split()), 120)
-    count = ""
-    if listed is not None and listed.ok and not (status.ok and _COUNTED.search(detail)):
-        number = len(listed.projects)
-        count = md(" · {} project{}", number, "" if number == 1 else "s")
-    return md("{} *{}* · {}{}{}", mark, status.name, status.kind, count, md(" · {}", detail) if detail else "")
+    return md("{} *{}* · {}{}", mark, status.name, status.kind, md(" · {}", detail) if detail else "")
 
 
 def recent_line(row: dict[str, Any]) -> Mrkdwn:
@@ -96,16 +86,14 @@ def _listing(title: str, lines: list[str], empty: str) -> list[dict[str, Any]]:
 async def home_view(services: Services, user_id: str) -> dict[str, Any]:
     actor = Actor(user_id=user_id, surface="home")
     polaris_targets = [t.name for t in services.config.targets.values() if t.kind == "polaris"]
-    role, statuses, listings, approvals, rows, *polaris = await asyncio.gather(
+    role, statuses, approvals, rows, *polaris = await asyncio.gather(
         services.policy.role_of(user_id),
         read_value(services, actor, "targets", None, None, timeout=HOME_TIMEOUT),
-        read_value(services, actor, "project.list", None, None, timeout=HOME_TIMEOUT),
         _approvals(services, user_id),
         asyncio.to_thread(services.audit.query, AuditQuery(user=user_id, limit=60)),
         *(_polaris(services, actor, t) for t in polaris_targets),
     )
-    counts = {t.target: t for t in listings or []}
-    target_lines: list[str] = [target_line(s, counts.get(s.name)) for s in statuses or []]
+    target_lines: list[str] = [target_line(s) for s in statuses or []]
     near = [line for n, _ in polaris for line in n]
     jobs = [line for _, j in polaris for line in j]
     mine = [r for r in rows if r.get("surface") not in ("home", "assistant")][:10]  # not dashboard/name reads

@@ -78,6 +78,19 @@ class AuditQuery:
     until: datetime | None = None
     limit: int = 10
     offset: int = 0
+    #: leave out reads still in progress (`started`), such as the running `audit` itself
+    without_running_reads: bool = False
+
+
+def params_of(row_params: Any) -> dict[str, Any]:
+    """An audit row's params as a dict (the store keeps them as JSON text; they were redacted before storing)."""
+    if isinstance(row_params, dict):
+        return row_params
+    try:
+        value = json.loads(row_params) if isinstance(row_params, str | bytes) and row_params else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 class AuditLog:
@@ -213,6 +226,8 @@ class AuditLog:
         if q.until:
             where.append("at < ?")
             args.append(_iso(q.until))
+        if q.without_running_reads:
+            where.append("NOT (outcome = 'started' AND risk = 'read')")
         sql = f"SELECT {COLUMNS} FROM audit"
         if where:
             sql += " WHERE " + " AND ".join(where)

@@ -52,6 +52,15 @@ def test_query_filters_and_orders_newest_first(audit: AuditLog) -> None:
     assert [r["user"] for r in audit.query(AuditQuery(limit=1, offset=1))] == ["U2"]
 
 
+def test_a_query_can_leave_out_reads_still_running(audit: AuditLog) -> None:
+    running_read = audit.start(AuditEntry(user="U1", operation="audit", surface="command", risk="read"))
+    running_change = audit.start(AuditEntry(user="U1", operation="x.delete", surface="command", risk="destructive"))
+    done_read = audit.record(AuditEntry(user="U1", operation="x.list", surface="command", risk="read"), "succeeded")
+    ids = [r["id"] for r in audit.query(AuditQuery(without_running_reads=True))]
+    assert ids == [done_read, running_change]
+    assert running_read in [r["id"] for r in audit.query(AuditQuery())]
+
+
 def test_indexes(store: Store) -> None:
     assert {"idx_audit_user_at", "idx_audit_target_at", "idx_audit_at"} <= index_names(store, "audit")
 
