@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field, model_validator
 from bot.errors import UsageError
 from bot.operations.base import Operation, Rendered, Risk
 from bot.operations.loader import load_operations
-from bot.operations.parser import choices_of, closest_command, parse_command
+from bot.operations.params_words import choices_of
+from bot.operations.parser import closest_command, parse_command
 from bot.operations.registry import Registry
 from bot.settings import AppConfig, parse_config
 
