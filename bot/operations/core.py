@@ -16,7 +16,7 @@ from bot.errors import OpError, UsageError
 from bot.operations.base import NoParams, Operation, Rendered, Risk
 from bot.operations.context import OpContext
 from bot.operations.outcome import BACKEND_NAMES
-from bot.operations.parser import closest_command, target_named, usage
+from bot.operations.parser import closest_command, target_named, unknown_subcommand, usage
 from bot.operations.registry import register
 from bot.policy import required_role
 from bot.settings import ROLE_ORDER
@@ -154,13 +154,7 @@ async def run_help(ctx: OpContext, params: HelpParams) -> HelpResult:
     near = closest_command(typed, visible, groups=True) or (
         closest_command(words[0], visible, groups=True) if len(words) > 1 else None)
     if members:  # `help job frobnicate`: the family exists, the subcommand does not
-        names = ", ".join(f"`{c}`" for c in sorted({op.command for op in members}))
-        near = near if near and near.startswith(group + " ") else None
-        raise UsageError(
-            f"`{group}` has no subcommand `{' '.join(words[1:])}`. Its commands: {names}.",
-            (f"Did you mean `/projects help {near}`?" if near else f"Type `/projects help {group}` for each."),
-            suggestion=f"help {near}" if near else "",
-        )
+        raise unknown_subcommand(group, " ".join(words[1:]), [op.command for op in members], near, prefix="help ")
     families = ", ".join(f"`{w}`" for w in _family_words(visible))
     raise UsageError(
         f"There is no command `{typed}`.",

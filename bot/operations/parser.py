@@ -198,6 +198,21 @@ def build_params(op: Operation, fields: dict[str, Any]) -> BaseModel:
         raise params_error(op, exc, usage(op)) from None
 
 
+def unknown_subcommand(group: str, typed: str, commands: Iterable[str], near: str | None,
+                       prefix: str = "") -> UsageError:
+    """`job` alone, or `table dorp`: the family's commands, and the closest one when it is of the family.
+    `prefix` is put before a suggested command (`help ` when help was asked)."""
+    names = ", ".join(f"`{c}`" for c in sorted(set(commands)) if c.startswith(group + " "))
+    said = f"`{group}` has no subcommand `{shown(typed)}`." if typed else f"`{group}` needs a subcommand."
+    near = near if typed and near and near.startswith(group + " ") else None
+    return UsageError(
+        f"{said} Its commands: {names}.",
+        (f"Did you mean `/projects {prefix}{near}`? " if near else "")
+        + f"Type `/projects help {group}` for what each does.",
+        suggestion=f"{prefix}{near}" if near else "",
+    )
+
+
 def _match_command(words: list[str], registry: Registry) -> tuple[str, list[str]]:
     commands = set(registry.commands())
     for size in (3, 2, 1):
@@ -208,16 +223,7 @@ def _match_command(words: list[str], registry: Registry) -> tuple[str, list[str]
     near = (closest_command(" ".join(words[:2]), ops) if len(words) > 1 else None) or closest_command(words[0], ops)
     group = words[0].lower()
     if group in command_groups(commands):  # `job`, `table dorp`: a family word without one of its subcommands
-        subcommands = ", ".join(f"`{c}`" for c in sorted(commands) if c.startswith(group + " "))
-        said = (f"`{group}` has no subcommand `{shown(words[1])}`." if len(words) > 1
-                else f"`{group}` needs a subcommand.")
-        near = near if len(words) > 1 and near and near.startswith(group + " ") else None
-        raise UsageError(
-            f"{said} Its commands: {subcommands}.",
-            (f"Did you mean `/projects {near}`? " if near else "")
-            + f"Type `/projects help {group}` for what each does.",
-            suggestion=near or "",
-        )
+        raise unknown_subcommand(group, words[1] if len(words) > 1 else "", commands, near)
     raise UsageError(
         f"I don't know the command `{words[0]}`.",
         (f"Did you mean `/projects {near}`? " if near else "") + "Type `/projects help` for the list.",
