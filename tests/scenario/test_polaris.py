@@ -48,6 +48,16 @@ def test_job_list_filtered_by_health(bot: Bot, polaris: httpx.Client) -> None:
     assert row["outcome"] == "succeeded" and json.loads(row["params"])["health"] == ["error"]
 
 
+def test_a_typed_job_list_with_no_project_reads_every_running_project(bot: Bot, polaris: httpx.Client) -> None:
+    text = message_text(bot.run("job list polaris --health error", user="U0VIEWER"))
+    assert "running projects on polaris (1)" in text and "*clickstream* · :rotating_light: `0b376ddb`" in text
+    uid = next(p["metadata"]["uid"] for p in polaris.get("/v1/projects", headers={"Authorization": "Bearer any"}).json()
+               if p["metadata"]["name"] == "clickstream")
+    polaris.post("/_faults", json={"status": 500, "path": f"/v1/projects/{uid}/jobs", "count": -1})
+    text = message_text(bot.run("job list polaris --health error", user="U0VIEWER"))
+    assert "Could not read the jobs of clickstream" in text and "No jobs match in the projects read." in text
+
+
 def test_help_shows_the_polaris_grammar(bot: Bot) -> None:
     text = message_text(bot.run("help job list", user="U0VIEWER"))
     # Slack shows &lt; &gt; as < >: placeholders are escaped, never read as links or mentions
